@@ -1,0 +1,62 @@
+# dock: a micro init for Linux containers.
+# `make` builds build/dock, a static binary linked against musl.
+
+VERSION  := 0.1.0
+CC       := musl-gcc
+HOSTCC   := gcc
+BUILD    := build
+PYTHON   := /usr/bin/python3
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   ?= -Os
+CFLAGS   += -std=c11 $(WARN) -D_GNU_SOURCE -DDOCK_VERSION='"$(VERSION)"' \
+            -ffunction-sections -fdata-sections -fstack-protector-strong \
+            -D_FORTIFY_SOURCE=2 -Isrc -I$(BUILD)/include
+LDFLAGS  += -static -Wl,--gc-sections -s
+
+SRCS     := $(wildcard src/*.c)
+OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+# Pure modules: no I/O, unit-tested and fuzzed with the host compiler.
+PURE     := src/options.c src/duration.c src/signame.c src/status.c src/procfs.c
+UNIT     := $(wildcard tests/unit/test_*.c)
+
+.PHONY: all deps test unit integration demo bench clean
+all: $(BUILD)/dock
+
+deps:
+	@./scripts/deps.sh
+
+$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
+	@echo "  CC $<"; $(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj:
+	@mkdir -p $@ $(BUILD)/include
+
+$(BUILD)/dock: $(OBJS)
+	$(CC) $(LDFLAGS) $(OBJS) -o $@
+	@file -L $@ | grep -qE 'statically linked|static-pie' || { echo "build/dock is not static" >&2; exit 1; }
+
+$(BUILD)/unit: $(UNIT) $(PURE) tests/unit/unit.h $(wildcard src/*.h) | $(BUILD)/obj
+	$(HOSTCC) -std=c11 $(WARN) -Wno-missing-prototypes -D_GNU_SOURCE -DDOCK_VERSION='"$(VERSION)"' \
+		-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc \
+		$(UNIT) $(PURE) tests/unit/main.c -o $@
+
+unit: deps $(BUILD)/unit
+	$(BUILD)/unit
+
+integration: deps $(BUILD)/dock
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+test: deps
+	$(MAKE) $(BUILD)/dock $(BUILD)/unit
+	$(BUILD)/unit
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+demo: deps $(BUILD)/dock
+	./scripts/demo.sh
+
+bench: deps $(BUILD)/dock
+	$(PYTHON) bench/run.py
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,67 @@
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+bool dock_log_debug_on;
+
+/* One write(2) per line: stderr may be shared with the command, and a line
+ * assembled in pieces could be interleaved with its output. */
+static void emit(const char *fmt, va_list ap, int err)
+{
+	char line[1024];
+	size_t n = 0;
+	int r;
+
+	memcpy(line, "dock: ", 6);
+	n = 6;
+	r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+	if (r > 0)
+		n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
+	if (err) {
+		r = snprintf(line + n, sizeof(line) - n - 1, ": %s", strerror(err));
+		if (r > 0)
+			n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
+	}
+	line[n++] = '\n';
+	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
+		;
+}
+
+void dock_warn(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(fmt, ap, saved);
+	va_end(ap);
+	errno = saved;
+}
+
+void dock_warnx(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(fmt, ap, 0);
+	va_end(ap);
+	errno = saved;
+}
+
+void dock_debug(const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	if (!dock_log_debug_on)
+		return;
+	va_start(ap, fmt);
+	emit(fmt, ap, 0);
+	va_end(ap);
+	errno = saved;
+}

@@ -1,0 +1,14 @@
+/* dock's own diagnostics: one line each on stderr, starting "dock: ".
+ * dock_warn appends strerror(errno), dock_warnx does not (OpenBSD style). */
+#ifndef DOCK_LOG_H
+#define DOCK_LOG_H
+
+#include <stdbool.h>
+
+extern bool dock_log_debug_on;
+
+void dock_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void dock_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void dock_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,229 @@
+/* dock: start-up order, the loop's life, the exit status. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "lifecycle.h"
+#include "log.h"
+#include "loop.h"
+#include "options.h"
+#include "reaper.h"
+#include "signals.h"
+#include "spawn.h"
+#include "status.h"
+#include "tree.h"
+
+extern char **environ;
+
+/* After SIGKILL, processes in uninterruptible sleep may take a while to go.
+ * dock re-sends KILL (catching anything forked meanwhile) this many times a
+ * second apart, then exits anyway: as PID 1 the kernel kills what is left. */
+#define KILL_RETRIES 5
+#define KILL_RETRY_MS 1000
+
+static struct {
+	struct dock_config cfg;
+	bool pid1;
+	bool shutting_down;
+	bool done;
+	int kill_rounds;
+	struct dock_reaper reaper;
+	struct dock_watcher sigw;
+	struct dock_timer kill_timer;
+} d;
+
+static void strip_own_env(void)
+{
+	char **src, **dst;
+
+	for (src = dst = environ; *src; src++)
+		if (!dock_options_is_own_env(*src))
+			*dst++ = *src;
+	*dst = NULL;
+}
+
+static void on_kill_timer(struct dock_timer *t)
+{
+	if (d.kill_rounds == 0)
+		dock_warnx("processes still running %llu ms after SIGTERM; sending SIGKILL",
+			   (unsigned long long)d.cfg.kill_timeout_ms);
+	if (d.kill_rounds++ == KILL_RETRIES) {
+		dock_warnx("processes survive SIGKILL; exiting anyway");
+		d.done = true;
+		return;
+	}
+	dock_tree_signal(SIGKILL, d.pid1, d.reaper.main_pid);
+	dock_timer_arm(t, dock_now_ms() + KILL_RETRY_MS);
+}
+
+static void begin_shutdown(void)
+{
+	int status = d.reaper.main_status;
+	int n;
+
+	d.shutting_down = true;
+	dock_debug("main command (pid %d) ended: exit %d", (int)d.reaper.main_pid,
+		   dock_status_exit_code(status));
+	dock_lifecycle_ended(dock_status_exit_code(status), dock_status_signal(status));
+	n = dock_tree_signal(SIGTERM, d.pid1, d.reaper.main_pid);
+	/* A stopped process would hold SIGTERM pending until the timeout. */
+	if (n > 0)
+		dock_tree_signal(SIGCONT, d.pid1, d.reaper.main_pid);
+	dock_debug("sent SIGTERM to %d process(es) of the tree", n);
+	d.kill_timer.cb = on_kill_timer;
+	dock_timer_arm(&d.kill_timer, dock_now_ms() + (int64_t)d.cfg.kill_timeout_ms);
+}
+
+static void on_child(void)
+{
+	int empty = dock_reaper_reap(&d.reaper);
+
+	if (d.reaper.main_done && !d.shutting_down) {
+		if (empty) {
+			d.shutting_down = true;
+			dock_lifecycle_ended(dock_status_exit_code(d.reaper.main_status),
+					     dock_status_signal(d.reaper.main_status));
+		} else {
+			begin_shutdown();
+		}
+	}
+	if (d.shutting_down && empty)
+		d.done = true;
+}
+
+static void forward(const struct signalfd_siginfo *si)
+{
+	int sig = (int)si->ssi_signo, out;
+	pid_t target;
+
+	/* A signal dock raised itself (SIGPIPE from a write to a closed peer)
+	 * is dock's business, not the command's. */
+	if ((pid_t)si->ssi_pid == getpid() && si->ssi_code == SI_USER && sig == SIGPIPE)
+		return;
+	if (d.reaper.main_done) {
+		dock_debug("signal %d during shutdown: not forwarded", sig);
+		return;
+	}
+	out = dock_signals_translate(&d.cfg, sig, d.reaper.main_pid);
+	if (out == 0) {
+		dock_debug("signal %d dropped", sig);
+		return;
+	}
+	target = d.cfg.signal_group ? -d.reaper.main_pid : d.reaper.main_pid;
+	dock_debug("forwarding signal %d as %d to %d", sig, out, (int)target);
+	if (kill(target, out) < 0 && errno != ESRCH)
+		dock_warn("kill(%d, %d)", (int)target, out);
+}
+
+static void on_signalfd(struct dock_watcher *w, uint32_t events)
+{
+	struct signalfd_siginfo si[16];
+	bool child = false;
+	ssize_t n;
+	size_t i;
+
+	(void)events;
+	for (;;) {
+		n = read(w->fd, si, sizeof(si));
+		if (n <= 0)
+			break;
+		for (i = 0; i < (size_t)n / sizeof(si[0]); i++) {
+			if (si[i].ssi_signo == SIGCHLD)
+				child = true;
+			else
+				forward(&si[i]);
+		}
+	}
+	/* SIGCHLD coalesces, so one reap pass handles any number of them. */
+	if (child)
+		on_child();
+}
+
+static void set_pdeathsig(int sig)
+{
+	pid_t parent = getppid();
+
+	if (prctl(PR_SET_PDEATHSIG, sig) < 0) {
+		dock_warn("prctl(PR_SET_PDEATHSIG)");
+		return;
+	}
+	/* The parent may have died before the prctl: then no signal would come. */
+	if (getppid() != parent)
+		kill(getpid(), sig);
+}
+
+int main(int argc, char **argv)
+{
+	char err[512];
+	int code;
+	pid_t pid;
+
+	/* Before anything else, so no signal meant for the command is lost. */
+	if (dock_signals_block() < 0) {
+		dock_warn("sigprocmask");
+		return 1;
+	}
+	switch (dock_options_parse(&d.cfg, argc, argv, environ, err, sizeof(err))) {
+	case DOCK_OPTIONS_RUN:
+		break;
+	case DOCK_OPTIONS_HELP: {
+		size_t len = dock_options_usage(NULL, 0);
+		char *buf = malloc(len + 1);
+
+		if (buf == NULL)
+			return 1;
+		dock_options_usage(buf, len + 1);
+		fputs(buf, stdout);
+		free(buf);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	case DOCK_OPTIONS_VERSION:
+		printf("dock version %s\n", DOCK_VERSION);
+		return fflush(stdout) == 0 ? 0 : 1;
+	case DOCK_OPTIONS_USAGE:
+		dock_warnx("%s", err);
+		return 2;
+	}
+	dock_log_debug_on = d.cfg.debug;
+	strip_own_env();
+
+	d.pid1 = getpid() == 1;
+	if (!d.pid1) {
+		/* Orphans of the tree must come to dock, not to the real init,
+		 * or they could be neither reaped nor stopped by it. */
+		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+			dock_warn("cannot become a child subreaper; orphans will escape");
+		if (d.cfg.pdeathsig)
+			set_pdeathsig(d.cfg.pdeathsig);
+	}
+
+	if (dock_loop_init() < 0) {
+		dock_warn("epoll");
+		return 1;
+	}
+	d.sigw.fd = dock_signals_open();
+	d.sigw.cb = on_signalfd;
+	if (d.sigw.fd < 0 || dock_loop_add(&d.sigw, EPOLLIN) < 0) {
+		dock_warn("signalfd");
+		return 1;
+	}
+
+	pid = dock_spawn(d.cfg.command, &code);
+	if (pid < 0)
+		return dock_status_remap(&d.cfg, code);
+	d.reaper.main_pid = pid;
+	dock_debug("started %s as pid %d", d.cfg.command[0], (int)pid);
+	dock_lifecycle_started(pid);
+
+	while (!d.done)
+		dock_loop_run_once();
+
+	code = dock_status_exit_code(d.reaper.main_status);
+	dock_debug("exiting with %d (reaped %lu)", code, d.reaper.reaped);
+	return dock_status_remap(&d.cfg, code);
+}

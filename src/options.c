@@ -1,0 +1,376 @@
+#include "options.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "duration.h"
+#include "signame.h"
+
+/* How one option's value is taken. A handler returns 0, or -1 after writing
+ * the reason (without the option's name) into err. */
+typedef int (*option_fn)(struct dock_config *cfg, const char *value, char *err, size_t errlen);
+
+struct option_spec {
+	const char *name;	/* long name, without "--" */
+	char shortname;		/* 0 when none */
+	const char *meta;	/* value placeholder, NULL for a flag */
+	bool repeatable;
+	bool no_env;		/* -h/-v make no sense in the environment */
+	option_fn apply;
+	const char *help;
+};
+
+static int set_debug(struct dock_config *cfg, const char *v, char *e, size_t l)
+{ (void)v; (void)e; (void)l; cfg->debug = true; return 0; }
+static int set_thug(struct dock_config *cfg, const char *v, char *e, size_t l)
+{ (void)v; (void)e; (void)l; cfg->thug = true; return 0; }
+static int set_signal_group(struct dock_config *cfg, const char *v, char *e, size_t l)
+{ (void)v; (void)e; (void)l; cfg->signal_group = true; return 0; }
+
+static int set_kill_timeout(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	if (dock_duration_parse(v, DOCK_MS_PER_SECOND, &cfg->kill_timeout_ms) < 0) {
+		snprintf(err, errlen, "invalid duration '%s' (examples: 500ms, 5s, 1m)", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_pdeathsig(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	int sig = dock_signal_parse(v, 0);
+
+	if (sig < 0) {
+		snprintf(err, errlen, "unknown signal '%s'", v);
+		return -1;
+	}
+	cfg->pdeathsig = sig;
+	return 0;
+}
+
+static int set_rewrite(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	char from_text[32];
+	const char *colon = strchr(v, ':');
+	size_t n;
+	int from, to;
+
+	if (colon == NULL || (n = (size_t)(colon - v)) == 0 || n >= sizeof(from_text)) {
+		snprintf(err, errlen, "expected SIG:SIG, got '%s'", v);
+		return -1;
+	}
+	memcpy(from_text, v, n);
+	from_text[n] = '\0';
+	from = dock_signal_parse(from_text, 0);
+	to = dock_signal_parse(colon + 1, 1);
+	if (from < 0 || to < 0) {
+		snprintf(err, errlen, "unknown signal in '%s'", v);
+		return -1;
+	}
+	if (from == SIGKILL || from == SIGSTOP || from == SIGCHLD) {
+		snprintf(err, errlen, "signal '%s' is never forwarded, so cannot be rewritten", from_text);
+		return -1;
+	}
+	cfg->rewrite[from] = (unsigned char)to;
+	return 0;
+}
+
+static int parse_exit_code(const char *s, size_t n)
+{
+	int v = 0;
+	size_t i;
+
+	if (n == 0 || n > 3)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v <= 255 ? v : -1;
+}
+
+static int set_remap_exit(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	const char *colon = strchr(v, ':');
+	int from, to = 0;
+
+	from = parse_exit_code(v, colon ? (size_t)(colon - v) : strlen(v));
+	if (colon != NULL)
+		to = parse_exit_code(colon + 1, strlen(colon + 1));
+	if (from < 0 || to < 0) {
+		snprintf(err, errlen, "expected CODE[:TO] with codes 0-255, got '%s'", v);
+		return -1;
+	}
+	cfg->remap_exit[from] = (int16_t)to;
+	return 0;
+}
+
+static const struct option_spec specs[] = {
+	{ "help", 'h', NULL, false, true, NULL, "print this help and exit" },
+	{ "version", 'v', NULL, false, true, NULL, "print the version and exit" },
+	{ "debug", 'd', NULL, false, false, set_debug, "verbose diagnostics on stderr" },
+	{ "kill-timeout", 0, "DURATION", false, false, set_kill_timeout,
+	  "grace between SIGTERM and SIGKILL for the rest of the tree (default 5s)" },
+	{ "thug", 0, NULL, false, false, set_thug,
+	  "turn INT/TERM/QUIT that the command blocks or ignores into SIGKILL" },
+	{ "rewrite", 0, "SIG:SIG", true, false, set_rewrite,
+	  "rewrite a signal before forwarding it; SIG:0 drops it (repeatable)" },
+	{ "signal-group", 0, NULL, false, false, set_signal_group,
+	  "forward signals to the command's whole process group" },
+	{ "remap-exit", 0, "CODE[:TO]", true, false, set_remap_exit,
+	  "exit TO (default 0) when the command exits CODE (repeatable)" },
+	{ "pdeathsig", 0, "SIG", false, false, set_pdeathsig,
+	  "when not PID 1: receive SIG when dock's parent dies" },
+};
+
+#define NSPECS (sizeof(specs) / sizeof(specs[0]))
+
+static void config_defaults(struct dock_config *cfg)
+{
+	int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->kill_timeout_ms = DOCK_DEFAULT_KILL_TIMEOUT_MS;
+	for (i = 0; i < _NSIG; i++)
+		cfg->rewrite[i] = (unsigned char)i;
+	for (i = 0; i < 256; i++)
+		cfg->remap_exit[i] = -1;
+}
+
+/* DOCK_KILL_TIMEOUT from "kill-timeout": upper case, '-' as '_'. */
+static void env_name(const struct option_spec *o, char *buf, size_t len)
+{
+	size_t i, n = (size_t)snprintf(buf, len, "DOCK_%s", o->name);
+
+	for (i = 5; i < n && i < len; i++)
+		buf[i] = buf[i] == '-' ? '_' : (char)(buf[i] >= 'a' && buf[i] <= 'z' ? buf[i] - 32 : buf[i]);
+}
+
+static const char *env_lookup(char **envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+bool dock_options_is_own_env(const char *entry)
+{
+	return strncmp(entry, "DOCK_", 5) == 0;
+}
+
+static int env_flag(const char *v, bool *out)
+{
+	static const char *yes[] = { "1", "true", "yes", "on" };
+	static const char *no[] = { "", "0", "false", "no", "off" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, 0;
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, 0;
+	return -1;
+}
+
+/* A repeatable option's environment value holds several values separated by
+ * commas or white space: DOCK_REWRITE="TERM:INT,HUP:0". */
+static int apply_env_list(struct dock_config *cfg, const struct option_spec *o, const char *v,
+			  char *err, size_t errlen)
+{
+	char item[128];
+	size_t n;
+
+	for (;;) {
+		v += strspn(v, ", \t\n");
+		if (*v == '\0')
+			return 0;
+		n = strcspn(v, ", \t\n");
+		if (n >= sizeof(item)) {
+			snprintf(err, errlen, "value too long");
+			return -1;
+		}
+		memcpy(item, v, n);
+		item[n] = '\0';
+		if (o->apply(cfg, item, err, errlen) < 0)
+			return -1;
+		v += n;
+	}
+}
+
+static enum dock_options_result fail(char *err, size_t errlen, const char *who, const char *why)
+{
+	char reason[256];
+
+	snprintf(reason, sizeof(reason), "%s", why);
+	snprintf(err, errlen, "%s: %s", who, reason);
+	return DOCK_OPTIONS_USAGE;
+}
+
+static const struct option_spec *find_long(const char *name, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < NSPECS; i++)
+		if (strlen(specs[i].name) == n && strncmp(specs[i].name, name, n) == 0)
+			return &specs[i];
+	return NULL;
+}
+
+static const struct option_spec *find_short(char c)
+{
+	size_t i;
+
+	for (i = 0; i < NSPECS; i++)
+		if (specs[i].shortname == c)
+			return &specs[i];
+	return NULL;
+}
+
+enum dock_options_result dock_options_parse(struct dock_config *cfg, int argc, char **argv,
+					    char **envp, char *err, size_t errlen)
+{
+	bool given[NSPECS] = { false };
+	char name[64], why[256];
+	int i = 1;
+	size_t k;
+
+	config_defaults(cfg);
+	err[0] = '\0';
+
+	/* Command line first, only recording which options it sets, so that the
+	 * environment can then fill just the others: a flag wins over DOCK_*. */
+	for (i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const struct option_spec *o;
+		const char *value = NULL;
+
+		if (strcmp(arg, "--") == 0) {
+			i++;
+			break;
+		}
+		if (arg[0] != '-' || arg[1] == '\0')
+			break;
+		if (arg[1] == '-') {
+			const char *eq = strchr(arg + 2, '=');
+			size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+
+			o = find_long(arg + 2, n);
+			if (o == NULL) {
+				snprintf(err, errlen, "unknown option '%.*s' (see dock --help)",
+					 (int)(n + 2 > 64 ? 64 : n + 2), arg);
+				return DOCK_OPTIONS_USAGE;
+			}
+			snprintf(name, sizeof(name), "--%s", o->name);
+			if (eq != NULL) {
+				if (o->meta == NULL)
+					return fail(err, errlen, name, "takes no value");
+				value = eq + 1;
+			}
+		} else {
+			/* Short flags may be clustered (-dv); none takes a value. */
+			for (k = 1; arg[k]; k++) {
+				o = find_short(arg[k]);
+				if (o == NULL) {
+					snprintf(err, errlen, "unknown option '-%c' (see dock --help)", arg[k]);
+					return DOCK_OPTIONS_USAGE;
+				}
+				if (o->shortname == 'h')
+					return DOCK_OPTIONS_HELP;
+				if (o->shortname == 'v')
+					return DOCK_OPTIONS_VERSION;
+				o->apply(cfg, NULL, why, sizeof(why));
+				given[o - specs] = true;
+			}
+			continue;
+		}
+		if (strcmp(o->name, "help") == 0)
+			return DOCK_OPTIONS_HELP;
+		if (strcmp(o->name, "version") == 0)
+			return DOCK_OPTIONS_VERSION;
+		if (o->meta != NULL && value == NULL) {
+			if (i + 1 >= argc)
+				return fail(err, errlen, name, "needs a value");
+			value = argv[++i];
+		}
+		if (o->apply(cfg, value, why, sizeof(why)) < 0)
+			return fail(err, errlen, name, why);
+		given[o - specs] = true;
+	}
+
+	for (k = 0; k < NSPECS; k++) {
+		const struct option_spec *o = &specs[k];
+		const char *v;
+		bool on;
+
+		if (given[k] || o->no_env)
+			continue;
+		env_name(o, name, sizeof(name));
+		v = env_lookup(envp, name);
+		if (v == NULL)
+			continue;
+		if (o->meta == NULL) {
+			if (env_flag(v, &on) < 0) {
+				snprintf(why, sizeof(why), "expected 1 or 0, got '%.64s'", v);
+				return fail(err, errlen, name, why);
+			}
+			if (on)
+				o->apply(cfg, NULL, why, sizeof(why));
+		} else if (o->repeatable) {
+			if (apply_env_list(cfg, o, v, why, sizeof(why)) < 0)
+				return fail(err, errlen, name, why);
+		} else if (o->apply(cfg, v, why, sizeof(why)) < 0) {
+			return fail(err, errlen, name, why);
+		}
+	}
+
+	if (i >= argc) {
+		snprintf(err, errlen, "no command given (see dock --help)");
+		return DOCK_OPTIONS_USAGE;
+	}
+	cfg->command = &argv[i];
+	return DOCK_OPTIONS_RUN;
+}
+
+size_t dock_options_usage(char *buf, size_t len)
+{
+	size_t used = 0, k;
+	int n;
+
+#define APPEND(...)                                                                   \
+	do {                                                                          \
+		n = snprintf(buf + (used < len ? used : len), used < len ? len - used : 0, \
+			     __VA_ARGS__);                                             \
+		if (n > 0)                                                            \
+			used += (size_t)n;                                            \
+	} while (0)
+
+	APPEND("usage: dock [OPTIONS] [--] COMMAND [ARG...]\n\n"
+	       "Runs COMMAND as the main process of a container: forwards signals to it,\n"
+	       "reaps every zombie, and when it ends stops the rest of the process tree\n"
+	       "(SIGTERM, then SIGKILL after --kill-timeout) and exits with its status.\n\n"
+	       "options:\n");
+	for (k = 0; k < NSPECS; k++) {
+		char left[48];
+		const struct option_spec *o = &specs[k];
+
+		if (o->shortname)
+			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->shortname, o->name,
+				 o->meta ? " " : "", o->meta ? o->meta : "");
+		else
+			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->meta ? " " : "",
+				 o->meta ? o->meta : "");
+		APPEND("  %-28s %s\n", left, o->help);
+	}
+	APPEND("\nEvery long option may also be set as DOCK_<NAME> in the environment\n"
+	       "(DOCK_KILL_TIMEOUT=10s, DOCK_THUG=1); a flag on the command line wins.\n"
+	       "Exit status: the command's, 128+N if it died of signal N, 127 command not\n"
+	       "found, 126 not executable, 2 usage error, 1 other failure before start.\n");
+#undef APPEND
+	return used;
+}

@@ -1,0 +1,44 @@
+/* Command line and DOCK_* environment into a struct dock_config. Pure: the
+ * parser reads only its arguments and writes only cfg and err. */
+#ifndef DOCK_OPTIONS_H
+#define DOCK_OPTIONS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DOCK_DEFAULT_KILL_TIMEOUT_MS 5000ULL
+
+struct dock_config {
+	char **command;			/* NULL-terminated argv of the main command */
+	bool debug;
+	bool thug;
+	bool signal_group;
+	uint64_t kill_timeout_ms;
+	int pdeathsig;			/* 0: none */
+	/* rewrite[s] is what signal s becomes when forwarded; 0 drops it. */
+	unsigned char rewrite[_NSIG];
+	/* remap_exit[c] is the exit code that replaces c, or -1 for none. */
+	int16_t remap_exit[256];
+};
+
+enum dock_options_result {
+	DOCK_OPTIONS_RUN = 0,
+	DOCK_OPTIONS_HELP = 1,
+	DOCK_OPTIONS_VERSION = 2,
+	DOCK_OPTIONS_USAGE = -1,	/* err holds one line naming option and value */
+};
+
+/* Fills cfg from envp (DOCK_* names) and then argv (which wins). */
+enum dock_options_result dock_options_parse(struct dock_config *cfg, int argc, char **argv,
+					    char **envp, char *err, size_t errlen);
+
+/* Writes the usage text (every option) into buf; returns its length, or the
+ * length it would need when len is too small, as snprintf. */
+size_t dock_options_usage(char *buf, size_t len);
+
+/* True when an environment entry "NAME=value" is one dock consumes. */
+bool dock_options_is_own_env(const char *entry);
+
+#endif

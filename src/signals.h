@@ -1,0 +1,30 @@
+/* Signals: blocked from the start and read from one signalfd; forwarded to
+ * the main command after --rewrite and --thug. */
+#ifndef DOCK_SIGNALS_H
+#define DOCK_SIGNALS_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "options.h"
+
+/* Blocks every signal dock handles (all but the fault signals, which must
+ * stay deliverable so a bug in dock is a crash, not a hang) and saves the
+ * original mask for the command. Returns 0 or -1. */
+int dock_signals_block(void);
+
+/* Opens the signalfd (non-blocking, close-on-exec). Returns it or -1. */
+int dock_signals_open(void);
+
+/* In the forked child, before exec: default dispositions, original mask. */
+void dock_signals_restore_for_exec(void);
+
+/* The signal a received sig becomes for the command: --rewrite first, then
+ * --thug (INT/TERM/QUIT the command blocks or ignores becomes KILL). Returns 0
+ * when the signal is dropped. */
+int dock_signals_translate(const struct dock_config *cfg, int sig, pid_t target);
+
+/* Pure part of --thug: given the command's /proc masks, what sig becomes. */
+int dock_signals_thug_decide(int sig, uint64_t blocked, uint64_t ignored);
+
+#endif
