@@ -17,7 +17,7 @@ LDFLAGS  += -static -Wl,--gc-sections -s
 SRCS     := $(wildcard src/*.c)
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # Pure modules: no I/O, unit-tested and fuzzed with the host compiler.
-PURE     := src/options.c src/duration.c src/signame.c src/status.c src/procfs.c
+PURE     := src/options.c src/duration.c src/signame.c src/status.c src/procfs.c src/signals.c src/log.c
 UNIT     := $(wildcard tests/unit/test_*.c)
 
 .PHONY: all deps test unit integration demo bench clean
@@ -36,7 +36,7 @@ $(BUILD)/dock: $(OBJS)
 	$(CC) $(LDFLAGS) $(OBJS) -o $@
 	@file -L $@ | grep -qE 'statically linked|static-pie' || { echo "build/dock is not static" >&2; exit 1; }
 
-$(BUILD)/unit: $(UNIT) $(PURE) tests/unit/unit.h $(wildcard src/*.h) | $(BUILD)/obj
+$(BUILD)/unit: $(UNIT) $(PURE) tests/unit/unit.h tests/unit/suites.h tests/unit/main.c $(wildcard src/*.h) | $(BUILD)/obj
 	$(HOSTCC) -std=c11 $(WARN) -Wno-missing-prototypes -D_GNU_SOURCE -DDOCK_VERSION='"$(VERSION)"' \
 		-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc \
 		$(UNIT) $(PURE) tests/unit/main.c -o $@

@@ -75,7 +75,7 @@ int dock_size_parse(const char *text, uint64_t *out_bytes)
 	if (text == NULL || parse_decimal(&p, &whole, &frac, &frac_div) < 0)
 		return -1;
 	switch (*p) {
-	case '\0': break;
+	case '\0': case 'B': break;
 	case 'k': case 'K': mult = 1ULL << 10; p++; break;
 	case 'M': mult = 1ULL << 20; p++; break;
 	case 'G': mult = 1ULL << 30; p++; break;

@@ -1,0 +1,146 @@
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "options.h"
+#include "unit.h"
+
+static struct dock_config cfg;
+static char err[512];
+
+/* Parses a NULL-terminated list of words, with env (may be NULL). */
+static int parse_env(char **env, ...)
+{
+	static char *argv[32];
+	static char *noenv[] = { NULL };
+	va_list ap;
+	int argc = 0;
+
+	argv[argc++] = "dock";
+	va_start(ap, env);
+	for (;;) {
+		char *w = va_arg(ap, char *);
+
+		if (w == NULL)
+			break;
+		argv[argc++] = w;
+	}
+	va_end(ap);
+	argv[argc] = NULL;
+	return dock_options_parse(&cfg, argc, argv, env ? env : noenv, err, sizeof(err));
+}
+
+#define parse(...) parse_env(NULL, __VA_ARGS__, (char *)NULL)
+
+void test_options(void)
+{
+	char buf[4096];
+	size_t n;
+
+	CHECK_EQ_INT(parse("sh", "-c", "exit 3"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_STR(cfg.command[0], "sh");
+	CHECK_EQ_STR(cfg.command[1], "-c");
+	CHECK(cfg.command[3] == NULL);
+	CHECK_EQ_INT(cfg.kill_timeout_ms, 5000);
+	CHECK(!cfg.debug && !cfg.thug && !cfg.signal_group);
+	CHECK_EQ_INT(cfg.rewrite[SIGTERM], SIGTERM);
+	CHECK_EQ_INT(cfg.remap_exit[0], -1);
+
+	/* Parsing stops at the first non-option: the command's own flags stay. */
+	CHECK_EQ_INT(parse("-d", "ls", "-d", "--thug"), DOCK_OPTIONS_RUN);
+	CHECK(cfg.debug);
+	CHECK(!cfg.thug);
+	CHECK_EQ_STR(cfg.command[1], "-d");
+	CHECK_EQ_INT(parse("--", "--thug"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_STR(cfg.command[0], "--thug");
+	CHECK_EQ_INT(parse("-"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_STR(cfg.command[0], "-");
+
+	CHECK_EQ_INT(parse("--kill-timeout", "2s", "--thug", "--signal-group", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.kill_timeout_ms, 2000);
+	CHECK(cfg.thug && cfg.signal_group);
+	CHECK_EQ_INT(parse("--kill-timeout=250ms", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.kill_timeout_ms, 250);
+	CHECK_EQ_INT(parse("--rewrite", "TERM:INT", "--rewrite=HUP:0", "--rewrite", "10:12", "x"),
+		     DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.rewrite[SIGTERM], SIGINT);
+	CHECK_EQ_INT(cfg.rewrite[SIGHUP], 0);
+	CHECK_EQ_INT(cfg.rewrite[10], 12);
+	CHECK_EQ_INT(cfg.rewrite[SIGINT], SIGINT);
+	CHECK_EQ_INT(parse("--remap-exit", "143", "--remap-exit", "1:2", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.remap_exit[143], 0);
+	CHECK_EQ_INT(cfg.remap_exit[1], 2);
+	CHECK_EQ_INT(parse("--pdeathsig", "KILL", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.pdeathsig, SIGKILL);
+	CHECK_EQ_INT(parse("-dh"), DOCK_OPTIONS_HELP);
+	CHECK_EQ_INT(parse("--help"), DOCK_OPTIONS_HELP);
+	CHECK_EQ_INT(parse("-v"), DOCK_OPTIONS_VERSION);
+	CHECK_EQ_INT(parse("--version", "x"), DOCK_OPTIONS_VERSION);
+
+	/* Usage errors: one line that names the option and the value. */
+	CHECK_EQ_INT(parse("--nope", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "--nope") != NULL);
+	CHECK_EQ_INT(parse("-x", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "-x") != NULL);
+	CHECK_EQ_INT(parse("--thug"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "no command") != NULL);
+	CHECK_EQ_INT(parse("--kill-timeout"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "--kill-timeout") && strstr(err, "needs a value"));
+	CHECK_EQ_INT(parse("--kill-timeout", "soon", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "--kill-timeout") && strstr(err, "'soon'"));
+	CHECK_EQ_INT(parse("--thug=1", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--rewrite", "TERM", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "--rewrite") && strstr(err, "'TERM'"));
+	CHECK_EQ_INT(parse("--rewrite", "FOO:INT", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--rewrite", "TERM:BAR", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--rewrite", ":INT", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--rewrite", "KILL:TERM", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--remap-exit", "256", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--remap-exit", "1:", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--remap-exit", "a:1", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--remap-exit", "", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--pdeathsig", "0", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--pdeathsig", "NOPE", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strchr(err, '\n') == NULL);
+
+	/* The environment fills what the command line leaves; a flag wins. */
+	{
+		char *env[] = { "PATH=/bin", "DOCK_KILL_TIMEOUT=3s", "DOCK_THUG=1",
+				"DOCK_REWRITE=TERM:INT, HUP:0", "DOCK_SIGNAL_GROUP=0", NULL };
+
+		CHECK_EQ_INT(parse_env(env, "x", (char *)NULL), DOCK_OPTIONS_RUN);
+		CHECK_EQ_INT(cfg.kill_timeout_ms, 3000);
+		CHECK(cfg.thug);
+		CHECK(!cfg.signal_group);
+		CHECK_EQ_INT(cfg.rewrite[SIGTERM], SIGINT);
+		CHECK_EQ_INT(cfg.rewrite[SIGHUP], 0);
+		CHECK_EQ_INT(parse_env(env, "--kill-timeout", "1s", "--rewrite", "USR1:USR2", "x",
+				       (char *)NULL), DOCK_OPTIONS_RUN);
+		CHECK_EQ_INT(cfg.kill_timeout_ms, 1000);
+		CHECK_EQ_INT(cfg.rewrite[SIGTERM], SIGTERM);
+		CHECK_EQ_INT(cfg.rewrite[SIGUSR1], SIGUSR2);
+	}
+	{
+		char *env[] = { "DOCK_KILL_TIMEOUT=later", NULL };
+
+		CHECK_EQ_INT(parse_env(env, "x", (char *)NULL), DOCK_OPTIONS_USAGE);
+		CHECK(strstr(err, "DOCK_KILL_TIMEOUT") && strstr(err, "'later'"));
+	}
+	{
+		char *env[] = { "DOCK_THUG=maybe", NULL };
+
+		CHECK_EQ_INT(parse_env(env, "x", (char *)NULL), DOCK_OPTIONS_USAGE);
+		CHECK(strstr(err, "DOCK_THUG") != NULL);
+	}
+	CHECK(dock_options_is_own_env("DOCK_THUG=1"));
+	CHECK(!dock_options_is_own_env("DOCKER_HOST=x"));
+	CHECK(!dock_options_is_own_env("PATH=/bin"));
+
+	n = dock_options_usage(buf, sizeof(buf));
+	CHECK(n < sizeof(buf));
+	CHECK(strstr(buf, "--kill-timeout DURATION") != NULL);
+	CHECK(strstr(buf, "--rewrite SIG:SIG") != NULL);
+	CHECK(strstr(buf, "-h, --help") != NULL);
+	CHECK_EQ_INT(dock_options_usage(buf, 10), n);
+	CHECK_EQ_INT(strlen(buf), 9);
+}

@@ -1,0 +1,27 @@
+#include "options.h"
+#include "status.h"
+#include "unit.h"
+
+void test_status(void)
+{
+	struct dock_config cfg;
+	char err[256];
+	char *argv[] = { "dock", "--remap-exit", "143", "--remap-exit", "3:7", "true", NULL };
+	char *env[] = { NULL };
+
+	/* Wait statuses as the kernel encodes them. */
+	CHECK_EQ_INT(dock_status_exit_code(0), 0);
+	CHECK_EQ_INT(dock_status_exit_code(3 << 8), 3);
+	CHECK_EQ_INT(dock_status_exit_code(255 << 8), 255);
+	CHECK_EQ_INT(dock_status_exit_code(15), 143);
+	CHECK_EQ_INT(dock_status_exit_code(9), 137);
+	CHECK_EQ_INT(dock_status_exit_code(9 | 0x80), 137);	/* core dumped */
+	CHECK_EQ_INT(dock_status_signal(15), 15);
+	CHECK_EQ_INT(dock_status_signal(3 << 8), 0);
+
+	CHECK_EQ_INT(dock_options_parse(&cfg, 6, argv, env, err, sizeof(err)), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(dock_status_remap(&cfg, 143), 0);
+	CHECK_EQ_INT(dock_status_remap(&cfg, 3), 7);
+	CHECK_EQ_INT(dock_status_remap(&cfg, 4), 4);
+	CHECK_EQ_INT(dock_status_remap(&cfg, 0), 0);
+}

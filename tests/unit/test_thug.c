@@ -1,0 +1,20 @@
+#include <signal.h>
+
+#include "procfs.h"
+#include "signals.h"
+#include "unit.h"
+
+void test_thug(void)
+{
+	uint64_t term = dock_procfs_sigbit(SIGTERM), in = dock_procfs_sigbit(SIGINT);
+
+	CHECK_EQ_INT(dock_signals_thug_decide(SIGTERM, 0, 0), SIGTERM);
+	CHECK_EQ_INT(dock_signals_thug_decide(SIGTERM, term, 0), SIGKILL);
+	CHECK_EQ_INT(dock_signals_thug_decide(SIGTERM, 0, term), SIGKILL);
+	CHECK_EQ_INT(dock_signals_thug_decide(SIGTERM, in, 0), SIGTERM);
+	CHECK_EQ_INT(dock_signals_thug_decide(SIGINT, 0, in), SIGKILL);
+	CHECK_EQ_INT(dock_signals_thug_decide(SIGQUIT, dock_procfs_sigbit(SIGQUIT), 0), SIGKILL);
+	/* Only the stop signals are turned: a blocked HUP stays a HUP. */
+	CHECK_EQ_INT(dock_signals_thug_decide(SIGHUP, ~0ULL, ~0ULL), SIGHUP);
+	CHECK_EQ_INT(dock_signals_thug_decide(SIGUSR1, ~0ULL, 0), SIGUSR1);
+}

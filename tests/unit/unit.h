@@ -1,0 +1,45 @@
+/* A minimal unit-test harness: CHECK records a failure and goes on, so one
+ * run reports every broken expectation. */
+#ifndef DOCK_UNIT_H
+#define DOCK_UNIT_H
+
+#include <stdio.h>
+#include <string.h>
+
+extern int unit_checks, unit_failures;
+
+#define CHECK(cond)                                                               \
+	do {                                                                      \
+		unit_checks++;                                                    \
+		if (!(cond)) {                                                    \
+			unit_failures++;                                          \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+		}                                                                 \
+	} while (0)
+
+#define CHECK_EQ_INT(a, b)                                                        \
+	do {                                                                      \
+		long long _a = (long long)(a), _b = (long long)(b);               \
+		unit_checks++;                                                    \
+		if (_a != _b) {                                                   \
+			unit_failures++;                                          \
+			fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n", __FILE__, __LINE__, \
+				#a, _a, _b);                                      \
+		}                                                                 \
+	} while (0)
+
+#define CHECK_EQ_STR(a, b)                                                        \
+	do {                                                                      \
+		const char *_a = (a), *_b = (b);                                  \
+		unit_checks++;                                                    \
+		if (_a == NULL || strcmp(_a, _b) != 0) {                          \
+			unit_failures++;                                          \
+			fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", __FILE__, \
+				__LINE__, #a, _a ? _a : "(null)", _b);            \
+		}                                                                 \
+	} while (0)
+
+/* Each test file exposes one suite; main.c lists them. */
+typedef void (*unit_suite)(void);
+
+#endif
