@@ -15,7 +15,7 @@ static uint64_t size(const char *s)
 	return dock_size_parse(s, &v) == 0 ? v : (uint64_t)-1;
 }
 
-void test_duration(void)
+UNIT_SUITE(test_duration)
 {
 	CHECK_EQ_INT(dur("5", DOCK_MS_PER_SECOND), 5000);
 	CHECK_EQ_INT(dur("5s", DOCK_MS_PER_SECOND), 5000);

@@ -32,7 +32,7 @@ static int parse_env(char **env, ...)
 
 #define parse(...) parse_env(NULL, __VA_ARGS__, (char *)NULL)
 
-void test_options(void)
+UNIT_SUITE(test_options)
 {
 	char buf[4096];
 	size_t n;

@@ -1,7 +1,7 @@
 #include "procfs.h"
 #include "unit.h"
 
-void test_procfs(void)
+UNIT_SUITE(test_procfs)
 {
 	struct dock_proc_stat st;
 	struct dock_proc_sigmasks m;

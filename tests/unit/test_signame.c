@@ -3,7 +3,7 @@
 #include "signame.h"
 #include "unit.h"
 
-void test_signame(void)
+UNIT_SUITE(test_signame)
 {
 	char buf[32];
 

@@ -2,7 +2,7 @@
 #include "status.h"
 #include "unit.h"
 
-void test_status(void)
+UNIT_SUITE(test_status)
 {
 	struct dock_config cfg;
 	char err[256];

@@ -4,7 +4,7 @@
 #include "signals.h"
 #include "unit.h"
 
-void test_thug(void)
+UNIT_SUITE(test_thug)
 {
 	uint64_t term = dock_procfs_sigbit(SIGTERM), in = dock_procfs_sigbit(SIGINT);
 

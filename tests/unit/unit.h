@@ -39,7 +39,17 @@ extern int unit_checks, unit_failures;
 		}                                                                 \
 	} while (0)
 
-/* Each test file exposes one suite; main.c lists them. */
+/* UNIT_SUITE(name) { ... } defines a suite and registers it before main()
+ * runs, so a new test file needs no edit anywhere else. */
 typedef void (*unit_suite)(void);
+void unit_register(const char *name, unit_suite fn);
+
+#define UNIT_SUITE(name)                                                          \
+	static void name(void);                                                   \
+	__attribute__((constructor)) static void name##_register(void)            \
+	{                                                                         \
+		unit_register(#name, name);                                       \
+	}                                                                         \
+	static void name(void)
 
 #endif
