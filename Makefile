@@ -13,14 +13,17 @@ CFLAGS   += -std=c11 $(WARN) -D_GNU_SOURCE -DDOCK_VERSION='"$(VERSION)"' \
             -ffunction-sections -fdata-sections -fstack-protector-strong \
             -D_FORTIFY_SOURCE=2 -Isrc -I$(BUILD)/include
 LDFLAGS  += -static -Wl,--gc-sections -s
-LIBS     :=
-UNITLIBS :=
+MULTIARCH := $(shell gcc -print-multiarch)
+LIBDIR   := /usr/lib/$(MULTIARCH)
+# Debian's static archives of BearSSL (TLS) and zlib (gzip).
+LIBS     := $(LIBDIR)/libbearssl.a $(LIBDIR)/libz.a
+UNITLIBS := -lbearssl -lz
 
 SRCS     := $(wildcard src/*.c)
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # Unit tests link every module but main.c, built with the host compiler and
 # sanitizers; the pure ones are what they exercise.
-UNITSRC  := $(filter-out src/main.c,$(SRCS))
+UNITSRC  := $(filter-out src/main.c src/compat.c,$(SRCS))
 UNIT     := $(wildcard tests/unit/test_*.c)
 
 .PHONY: all deps test unit integration demo bench clean
@@ -32,11 +35,18 @@ deps:
 $(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
 	@echo "  CC $<"; $(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/obj:
-	@mkdir -p $@ $(BUILD)/include
+# musl-gcc must not see glibc's /usr/include, so the libraries' headers are
+# linked into a private include directory.
+$(BUILD)/include/.stamp:
+	@mkdir -p $(BUILD)/include
+	ln -sf /usr/include/zlib.h /usr/include/zconf.h /usr/include/bearssl.h /usr/include/bearssl $(BUILD)/include/
+	@touch $@
+
+$(BUILD)/obj: $(BUILD)/include/.stamp
+	@mkdir -p $@
 
 $(BUILD)/dock: $(OBJS)
-	$(CC) $(LDFLAGS) $(OBJS) -o $@
+	$(CC) $(LDFLAGS) $(OBJS) $(LIBS) -o $@
 	@file -L $@ | grep -qE 'statically linked|static-pie' || { echo "build/dock is not static" >&2; exit 1; }
 
 $(BUILD)/unit: $(UNIT) $(UNITSRC) tests/unit/unit.h tests/unit/main.c $(wildcard src/*.h) | $(BUILD)/obj
