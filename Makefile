@@ -26,7 +26,7 @@ OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNITSRC  := $(filter-out src/main.c src/compat.c,$(SRCS))
 UNIT     := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all deps test unit integration demo bench clean
+.PHONY: all deps test unit integration demo bench fuzz clean
 all: $(BUILD)/dock
 
 deps:
@@ -70,6 +70,10 @@ demo: deps $(BUILD)/dock
 
 bench: deps $(BUILD)/dock
 	$(PYTHON) bench/run.py
+
+# libFuzzer targets for every parser, each run for a bounded time.
+fuzz: deps
+	$(MAKE) -C tests/fuzz run
 
 clean:
 	rm -rf $(BUILD)

@@ -1,0 +1,46 @@
+/* TLS client sessions over a non-blocking socket. The only file that
+ * includes the TLS library is tls.c. */
+#ifndef DOCK_TLS_H
+#define DOCK_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct dock_tls;
+
+enum {
+	DOCK_TLS_WANT_READ = -2,	/* call again when the fd is readable */
+	DOCK_TLS_WANT_WRITE = -3,	/* call again when the fd is writable */
+	DOCK_TLS_ERROR = -1,		/* see dock_tls_error() */
+};
+
+/* A client for host (SNI and name check; an IP literal checks the address).
+ * insecure skips certificate verification. Trust anchors are loaded once,
+ * on first use, from SSL_CERT_FILE / SSL_CERT_DIR or the system store.
+ * Returns NULL with a message in err when no anchor can be loaded. */
+struct dock_tls *dock_tls_new(int fd, const char *host, bool insecure, char *err, size_t errlen);
+void dock_tls_free(struct dock_tls *t);
+
+/* Drives the handshake: 0 when done, DOCK_TLS_WANT_*, or DOCK_TLS_ERROR. */
+int dock_tls_handshake(struct dock_tls *t);
+
+/* As read(2)/write(2): bytes moved, 0 at a clean close (read), or
+ * DOCK_TLS_WANT_* / DOCK_TLS_ERROR. dock_tls_write may accept fewer bytes. */
+ssize_t dock_tls_read(struct dock_tls *t, void *buf, size_t len);
+ssize_t dock_tls_write(struct dock_tls *t, const void *buf, size_t len);
+
+/* Pushes buffered records to the socket: 0 when all is sent, WANT_*, ERROR. */
+int dock_tls_flush(struct dock_tls *t);
+
+/* Sends close_notify (best effort, non-blocking). */
+void dock_tls_close(struct dock_tls *t);
+
+/* Epoll events (EPOLLIN/EPOLLOUT) the session waits for now. */
+unsigned dock_tls_events(const struct dock_tls *t);
+
+/* A description of the last failure ("certificate not trusted", "host name
+ * mismatch", ...). */
+const char *dock_tls_error(const struct dock_tls *t);
+
+#endif

@@ -1,0 +1,51 @@
+/* Pure URL parsing for --io and --web-hook, and redaction for logs. */
+#ifndef DOCK_URL_H
+#define DOCK_URL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DOCK_URL_HOST_MAX 256
+#define DOCK_URL_PATH_MAX 4096
+
+/* The parts of scheme://[userinfo@]host[:port][/path][?query]. For
+ * file:// and unix:// forms, path holds the filesystem path and host is
+ * empty. Brackets of an IPv6 literal are removed from host. */
+struct dock_url {
+	char scheme[16];		/* lower case */
+	char userinfo[256];		/* "" when absent */
+	char host[DOCK_URL_HOST_MAX];
+	char port[8];			/* decimal 1-65535, or "" when absent */
+	char path[DOCK_URL_PATH_MAX];	/* with the query, "" when absent */
+};
+
+enum dock_io_kind {
+	DOCK_IO_INHERIT = 0,	/* no --io */
+	DOCK_IO_FILE,		/* file://PATH or a bare path */
+	DOCK_IO_TCP,		/* tcp, tcp4, tcp6 */
+	DOCK_IO_TLS,		/* tls, ssl */
+	DOCK_IO_UNIX,		/* unix://PATH */
+	DOCK_IO_UDP,		/* udp, udp4, udp6 */
+	DOCK_IO_UNIXGRAM,	/* unixgram://PATH */
+};
+
+struct dock_io_target {
+	enum dock_io_kind kind;
+	int family;		/* AF_UNSPEC, AF_INET or AF_INET6 (tcp4/udp6...) */
+	struct dock_url url;	/* host+port for network kinds, path otherwise */
+};
+
+/* Parses an --io value. Returns 0, or -1 after writing into err one reason
+ * (unknown scheme, missing port, ...) that does not repeat the value. */
+int dock_io_parse(const char *text, struct dock_io_target *out, char *err, size_t errlen);
+
+/* Parses an http:// or https:// URL (for --web-hook): port defaults to 80
+ * or 443, path to "/". Returns 0, or -1 with a reason in err. */
+int dock_http_url_parse(const char *text, struct dock_url *out, char *err, size_t errlen);
+
+/* Copies text into buf with what must never reach a log replaced by "***":
+ * the password of the userinfo (or the whole userinfo when it holds a token
+ * and no password), and every query value. Always NUL-terminates. */
+void dock_url_redact(const char *text, char *buf, size_t len);
+
+#endif
