@@ -213,15 +213,22 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* Reporters and readiness conditions attach here, before the command
+	 * starts, so they see "starting" and can hold "running" back. */
+	/* @setup: reporters (hook, status file) */
+	/* @setup: readiness */
+
 	pid = dock_spawn(d.cfg.command, &code);
 	if (pid < 0)
 		return dock_status_remap(&d.cfg, code);
 	d.reaper.main_pid = pid;
 	dock_debug("started %s as pid %d", d.cfg.command[0], (int)pid);
+	/* @started: readiness */
 	dock_lifecycle_started(pid);
 
 	while (!d.done)
 		dock_loop_run_once();
+	/* @exit: drain reporters */
 
 	code = dock_status_exit_code(d.reaper.main_status);
 	dock_debug("exiting with %d (reaped %lu)", code, d.reaper.reaped);

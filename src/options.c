@@ -21,12 +21,138 @@ struct option_spec {
 	const char *help;
 };
 
-static int set_debug(struct dock_config *cfg, const char *v, char *e, size_t l)
-{ (void)v; (void)e; (void)l; cfg->debug = true; return 0; }
-static int set_thug(struct dock_config *cfg, const char *v, char *e, size_t l)
-{ (void)v; (void)e; (void)l; cfg->thug = true; return 0; }
-static int set_signal_group(struct dock_config *cfg, const char *v, char *e, size_t l)
-{ (void)v; (void)e; (void)l; cfg->signal_group = true; return 0; }
+#define FLAG_SETTER(fn, field)                                                        \
+	static int fn(struct dock_config *cfg, const char *v, char *e, size_t l)      \
+	{                                                                             \
+		(void)v;                                                              \
+		(void)e;                                                              \
+		(void)l;                                                              \
+		cfg->field = true;                                                    \
+		return 0;                                                             \
+	}
+
+FLAG_SETTER(set_debug, debug)
+FLAG_SETTER(set_thug, thug)
+FLAG_SETTER(set_signal_group, signal_group)
+FLAG_SETTER(set_tls_insecure, tls_insecure)
+FLAG_SETTER(set_strict_port_binding, strict_port_binding)
+FLAG_SETTER(set_notify, notify)
+
+static int set_nonempty(const char **field, const char *v, char *err, size_t errlen)
+{
+	if (v[0] == '\0') {
+		snprintf(err, errlen, "needs a non-empty value");
+		return -1;
+	}
+	*field = v;
+	return 0;
+}
+
+/* Validated after all options are known (see check_combination), since
+ * they need the TLS, URL and colour settings. */
+static int set_io(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{ return set_nonempty(&cfg->io, v, err, errlen); }
+static int set_stdout_prefix(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{ return set_nonempty(&cfg->stdout_prefix, v, err, errlen); }
+static int set_web_hook(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{ return set_nonempty(&cfg->web_hook, v, err, errlen); }
+static int set_status_file(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{ return set_nonempty(&cfg->status_file, v, err, errlen); }
+
+static int parse_uint_range(const char *v, unsigned long lo, unsigned long hi, unsigned long *out)
+{
+	unsigned long n = 0;
+	const char *p = v;
+
+	if (*p == '\0')
+		return -1;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9' || n > hi)
+			return -1;
+		n = n * 10 + (unsigned long)(*p - '0');
+	}
+	if (n < lo || n > hi)
+		return -1;
+	*out = n;
+	return 0;
+}
+
+static int set_bind_port(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	unsigned long n;
+
+	if (parse_uint_range(v, 1, 65535, &n) < 0) {
+		snprintf(err, errlen, "invalid port '%s' (1-65535)", v);
+		return -1;
+	}
+	cfg->bind_port = (int)n;
+	return 0;
+}
+
+static int set_log_keep(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	unsigned long n;
+
+	if (parse_uint_range(v, 1, 10000, &n) < 0) {
+		snprintf(err, errlen, "invalid count '%s' (1-10000)", v);
+		return -1;
+	}
+	cfg->log_keep = (unsigned)n;
+	return 0;
+}
+
+static int set_log_rotate(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	/* A bare number is hours, as the original's --log-rotate. */
+	if (dock_duration_parse(v, DOCK_MS_PER_HOUR, &cfg->log_rotate_ms) < 0 ||
+	    cfg->log_rotate_ms < 1000) {
+		snprintf(err, errlen, "invalid period '%s' (hours, or 90s, 30m, 6h, 1d; at least 1s)", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_log_max_size(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	if (dock_size_parse(v, &cfg->log_max_size) < 0) {
+		snprintf(err, errlen, "invalid size '%s' (examples: 512k, 10M, 1G)", v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_web_hook_timeout(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	if (dock_duration_parse(v, DOCK_MS_PER_SECOND, &cfg->web_hook_timeout_ms) < 0 ||
+	    cfg->web_hook_timeout_ms == 0) {
+		snprintf(err, errlen, "invalid duration '%s' (examples: 500ms, 10s, 1m)", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* "Name: value" with an HTTP token as name; no CR or LF anywhere, so a
+ * header can never smuggle a second header or a body into the request. */
+static int set_web_hook_header(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	const char *p = v;
+
+	for (; *p && *p != ':'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr(tchar, *p)))
+			break;
+	if (p == v || *p != ':' || strpbrk(v, "\r\n") != NULL) {
+		snprintf(err, errlen, "expected 'Name: value', got '%.64s'", v);
+		return -1;
+	}
+	if (cfg->n_web_hook_headers == DOCK_MAX_HOOK_HEADERS) {
+		snprintf(err, errlen, "at most %d headers", DOCK_MAX_HOOK_HEADERS);
+		return -1;
+	}
+	cfg->web_hook_headers[cfg->n_web_hook_headers++] = v;
+	return 0;
+}
 
 static int set_kill_timeout(struct dock_config *cfg, const char *v, char *err, size_t errlen)
 {
@@ -112,17 +238,49 @@ static const struct option_spec specs[] = {
 	{ "version", 'v', NULL, false, true, NULL, "print the version and exit" },
 	{ "debug", 'd', NULL, false, false, set_debug, "verbose diagnostics on stderr" },
 	{ "kill-timeout", 0, "DURATION", false, false, set_kill_timeout,
-	  "grace between SIGTERM and SIGKILL for the rest of the tree (default 5s)" },
+	  "grace from SIGTERM to SIGKILL for the rest of the\n"
+	  "                                 tree (default 5s)" },
 	{ "thug", 0, NULL, false, false, set_thug,
-	  "turn INT/TERM/QUIT that the command blocks or ignores into SIGKILL" },
+	  "INT/TERM/QUIT that the command blocks or ignores\n"
+	  "                                 becomes SIGKILL" },
 	{ "rewrite", 0, "SIG:SIG", true, false, set_rewrite,
-	  "rewrite a signal before forwarding it; SIG:0 drops it (repeatable)" },
+	  "rewrite a signal before forwarding; SIG:0 drops it" },
 	{ "signal-group", 0, NULL, false, false, set_signal_group,
 	  "forward signals to the command's whole process group" },
 	{ "remap-exit", 0, "CODE[:TO]", true, false, set_remap_exit,
-	  "exit TO (default 0) when the command exits CODE (repeatable)" },
+	  "exit TO (default 0) when the command exits CODE" },
 	{ "pdeathsig", 0, "SIG", false, false, set_pdeathsig,
-	  "when not PID 1: receive SIG when dock's parent dies" },
+	  "when not PID 1: get SIG when dock's parent dies" },
+	{ "io", 0, "URL", false, false, set_io,
+	  "where the command's streams go: PATH, file://, tcp://, tls://,\n"
+	  "                                 unix://, udp://, unixgram://" },
+	{ "stdout-prefix", 0, "PREFIX[:COLOR]", false, false, set_stdout_prefix,
+	  "start every output line with PREFIX; COLOR: white,\n"
+	  "                                 green, blue, magenta, yellow, cyan, red" },
+	{ "tls-insecure", 0, NULL, false, false, set_tls_insecure,
+	  "do not verify TLS certificates (warns once)" },
+	{ "log-rotate", 0, "PERIOD", false, false, set_log_rotate,
+	  "with a file --io: rotate every PERIOD (hours,\n"
+	  "                                 or 90s, 30m, 6h, 1d)" },
+	{ "log-keep", 0, "N", false, false, set_log_keep, "archives kept by rotation (default 5)" },
+	{ "log-max-size", 0, "SIZE", false, false, set_log_max_size,
+	  "also rotate when the log file passes SIZE (10M, 1G)" },
+	{ "web-hook", 0, "URL", false, false, set_web_hook,
+	  "PUT each status change as JSON to an http(s) URL" },
+	{ "web-hook-header", 0, "'NAME: VALUE'", true, false, set_web_hook_header,
+	  "extra header on hook requests" },
+	{ "web-hook-timeout", 0, "DURATION", false, false, set_web_hook_timeout,
+	  "bound on one hook delivery, retries included\n"
+	  "                                 (default 10s)" },
+	{ "status-file", 0, "PATH", false, false, set_status_file,
+	  "keep the current status as JSON in PATH" },
+	{ "bind-port", 0, "PORT", false, false, set_bind_port,
+	  "report running only once PORT is bound" },
+	{ "strict-port-binding", 0, NULL, false, false, set_strict_port_binding,
+	  "only a socket of dock's process tree counts" },
+	{ "notify", 0, NULL, false, false, set_notify,
+	  "running once the command sends READY=1 to\n"
+	  "                                 $NOTIFY_SOCKET" },
 };
 
 #define NSPECS (sizeof(specs) / sizeof(specs[0]))
@@ -133,6 +291,8 @@ static void config_defaults(struct dock_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->kill_timeout_ms = DOCK_DEFAULT_KILL_TIMEOUT_MS;
+	cfg->web_hook_timeout_ms = DOCK_DEFAULT_HOOK_TIMEOUT_MS;
+	cfg->log_keep = DOCK_DEFAULT_LOG_KEEP;
 	for (i = 0; i < _NSIG; i++)
 		cfg->rewrite[i] = (unsigned char)i;
 	for (i = 0; i < 256; i++)
@@ -183,18 +343,22 @@ static int env_flag(const char *v, bool *out)
 static int apply_env_list(struct dock_config *cfg, const struct option_spec *o, const char *v,
 			  char *err, size_t errlen)
 {
-	char item[128];
+	/* A header value may hold commas and spaces: headers go one a line. */
+	const char *sep = o->apply == set_web_hook_header ? "\n" : ", \t\n";
+	char *item;
 	size_t n;
 
 	for (;;) {
-		v += strspn(v, ", \t\n");
+		v += strspn(v, sep);
 		if (*v == '\0')
 			return 0;
-		n = strcspn(v, ", \t\n");
-		if (n >= sizeof(item)) {
+		n = strcspn(v, sep);
+		if (n + 1 > sizeof(cfg->env_store) - cfg->env_store_used) {
 			snprintf(err, errlen, "value too long");
 			return -1;
 		}
+		item = cfg->env_store + cfg->env_store_used;
+		cfg->env_store_used += n + 1;
 		memcpy(item, v, n);
 		item[n] = '\0';
 		if (o->apply(cfg, item, err, errlen) < 0)
@@ -230,6 +394,23 @@ static const struct option_spec *find_short(char c)
 		if (specs[i].shortname == c)
 			return &specs[i];
 	return NULL;
+}
+
+/* Options that only make sense with others, checked once all are known. */
+static int check_combination(struct dock_config *cfg, char *err, size_t errlen)
+{
+	bool file_io = cfg->io != NULL && (strstr(cfg->io, "://") == NULL ||
+					   strncasecmp(cfg->io, "file://", 7) == 0);
+
+	if (!file_io && (cfg->log_rotate_ms || cfg->log_max_size)) {
+		snprintf(err, errlen, "%s: needs a file --io", cfg->log_rotate_ms ? "--log-rotate" : "--log-max-size");
+		return -1;
+	}
+	if (cfg->strict_port_binding && cfg->bind_port == 0) {
+		snprintf(err, errlen, "--strict-port-binding: needs --bind-port");
+		return -1;
+	}
+	return 0;
 }
 
 enum dock_options_result dock_options_parse(struct dock_config *cfg, int argc, char **argv,
@@ -333,6 +514,9 @@ enum dock_options_result dock_options_parse(struct dock_config *cfg, int argc, c
 		snprintf(err, errlen, "no command given (see dock --help)");
 		return DOCK_OPTIONS_USAGE;
 	}
+	cfg->no_color = env_lookup(envp, "NO_COLOR") != NULL;
+	if (check_combination(cfg, err, errlen) < 0)
+		return DOCK_OPTIONS_USAGE;
 	cfg->command = &argv[i];
 	return DOCK_OPTIONS_RUN;
 }
@@ -365,7 +549,10 @@ size_t dock_options_usage(char *buf, size_t len)
 		else
 			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->meta ? " " : "",
 				 o->meta ? o->meta : "");
-		APPEND("  %-28s %s\n", left, o->help);
+		if (strlen(left) > 30)
+			APPEND("  %s\n  %-30s %s\n", left, "", o->help);
+		else
+			APPEND("  %-30s %s\n", left, o->help);
 	}
 	APPEND("\nEvery long option may also be set as DOCK_<NAME> in the environment\n"
 	       "(DOCK_KILL_TIMEOUT=10s, DOCK_THUG=1); a flag on the command line wins.\n"

@@ -9,6 +9,9 @@
 #include <stdint.h>
 
 #define DOCK_DEFAULT_KILL_TIMEOUT_MS 5000ULL
+#define DOCK_DEFAULT_HOOK_TIMEOUT_MS 10000ULL
+#define DOCK_DEFAULT_LOG_KEEP 5
+#define DOCK_MAX_HOOK_HEADERS 16
 
 struct dock_config {
 	char **command;			/* NULL-terminated argv of the main command */
@@ -21,6 +24,34 @@ struct dock_config {
 	unsigned char rewrite[_NSIG];
 	/* remap_exit[c] is the exit code that replaces c, or -1 for none. */
 	int16_t remap_exit[256];
+
+	/* I/O (--io, --stdout-prefix, --tls-insecure) */
+	const char *io;			/* NULL: inherit */
+	const char *stdout_prefix;	/* NULL: none */
+	bool no_color;			/* NO_COLOR was set */
+	bool tls_insecure;
+
+	/* Rotation of a file --io */
+	uint64_t log_rotate_ms;		/* 0: no periodic rotation */
+	unsigned log_keep;
+	uint64_t log_max_size;		/* 0: no size limit */
+
+	/* Reporting (--web-hook...) */
+	const char *web_hook;
+	const char *web_hook_headers[DOCK_MAX_HOOK_HEADERS];
+	size_t n_web_hook_headers;
+	uint64_t web_hook_timeout_ms;
+	const char *status_file;
+
+	/* Readiness */
+	int bind_port;			/* 0: none */
+	bool strict_port_binding;
+	bool notify;
+
+	/* Values of repeatable options taken from one DOCK_* variable are split
+	 * into here, so the parser never writes into the environment. */
+	char env_store[2048];
+	size_t env_store_used;
 };
 
 enum dock_options_result {
