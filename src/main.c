@@ -35,7 +35,8 @@ static struct {
 	struct dock_reaper reaper;
 	struct dock_watcher sigw;
 	struct dock_timer kill_timer;
-} d;
+	struct dock_spawn_io sio;
+} d = { .sio = { .fd = { -1, -1, -1 } } };
 
 static void strip_own_env(void)
 {
@@ -218,7 +219,7 @@ int main(int argc, char **argv)
 	/* @setup: reporters (hook, status file) */
 	/* @setup: readiness */
 
-	pid = dock_spawn(d.cfg.command, &code);
+	pid = dock_spawn(d.cfg.command, &d.sio, &code);
 	if (pid < 0)
 		return dock_status_remap(&d.cfg, code);
 	d.reaper.main_pid = pid;

@@ -5,6 +5,8 @@
 #include <strings.h>
 
 #include "duration.h"
+#include "prefix.h"
+#include "url.h"
 #include "signame.h"
 
 /* How one option's value is taken. A handler returns 0, or -1 after writing
@@ -399,8 +401,23 @@ static const struct option_spec *find_short(char c)
 /* Options that only make sense with others, checked once all are known. */
 static int check_combination(struct dock_config *cfg, char *err, size_t errlen)
 {
-	bool file_io = cfg->io != NULL && (strstr(cfg->io, "://") == NULL ||
-					   strncasecmp(cfg->io, "file://", 7) == 0);
+	struct dock_io_target target = { .kind = DOCK_IO_INHERIT };
+	struct dock_prefix prefix;
+	char why[256];
+	bool file_io;
+
+	if (cfg->io != NULL && dock_io_parse(cfg->io, &target, why, sizeof(why)) < 0) {
+		dock_url_redact(cfg->io, err, errlen);
+		snprintf(why + strlen(why), sizeof(why) - strlen(why), " in '%.*s'", 128, err);
+		snprintf(err, errlen, "--io: %s", why);
+		return -1;
+	}
+	if (cfg->stdout_prefix != NULL &&
+	    dock_prefix_parse(cfg->stdout_prefix, cfg->no_color, &prefix, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "--stdout-prefix: %s", why);
+		return -1;
+	}
+	file_io = target.kind == DOCK_IO_FILE;
 
 	if (!file_io && (cfg->log_rotate_ms || cfg->log_max_size)) {
 		snprintf(err, errlen, "%s: needs a file --io", cfg->log_rotate_ms ? "--log-rotate" : "--log-max-size");

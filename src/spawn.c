@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -34,11 +35,37 @@ static void cloexec_from_3(void)
 	}
 }
 
-static void child(char **argv, int errfd, int take_terminal)
+/* Puts io's fds in place as 0, 1, 2. dup2 onto a different number clears
+ * close-on-exec on the copy; a fd already in place needs it cleared. */
+static void place_fds(const struct dock_spawn_io *io)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (io->fd[i] < 0)
+			continue;
+		if (io->fd[i] == i)
+			fcntl(i, F_SETFD, 0);
+		else
+			dup2(io->fd[i], i);
+	}
+}
+
+static void child(char **argv, const struct dock_spawn_io *io, int errfd, int take_terminal)
 {
 	int err;
 
-	setpgid(0, 0);
+	if (io->ctty) {
+		/* A session of its own, with the pty as controlling terminal: the
+		 * peer's ^C reaches the command's foreground job, and a hangup
+		 * of the terminal reaches the session. */
+		setsid();
+		place_fds(io);
+		ioctl(STDIN_FILENO, TIOCSCTTY, 0);
+	} else {
+		setpgid(0, 0);
+		place_fds(io);
+	}
 	/* SIGTTOU is still blocked here (inherited from dock), which is what
 	 * lets a background process take the terminal's foreground. */
 	if (take_terminal)
@@ -52,14 +79,15 @@ static void child(char **argv, int errfd, int take_terminal)
 	_exit(127);
 }
 
-pid_t dock_spawn(char **argv, int *exit_code)
+pid_t dock_spawn(char **argv, const struct dock_spawn_io *io, int *exit_code)
 {
 	int pfd[2], err = 0, take_terminal;
 	ssize_t n;
 
 	/* Only a dock in the terminal's foreground hands it on: one started in
 	 * the background must not steal the terminal from the shell. */
-	take_terminal = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+	take_terminal = !io->ctty && io->fd[0] < 0 && isatty(STDIN_FILENO) &&
+			tcgetpgrp(STDIN_FILENO) == getpgrp();
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
@@ -76,11 +104,12 @@ pid_t dock_spawn(char **argv, int *exit_code)
 		return -1;
 	}
 	if (pid == 0)
-		child(argv, pfd[1], take_terminal);
+		child(argv, io, pfd[1], take_terminal);
 	close(pfd[1]);
 	/* Set the group from both sides: whichever runs first, the group exists
 	 * before dock forwards a signal to it. */
-	setpgid(pid, pid);
+	if (!io->ctty)
+		setpgid(pid, pid);
 	/* EOF means exec succeeded; four bytes are the errno it failed with.
 	 * Signals are blocked, so the read cannot be interrupted. */
 	do
