@@ -88,9 +88,14 @@ again:
 
 void dock_loop_run_once(void)
 {
+	dock_loop_run_once_until(-1);
+}
+
+void dock_loop_run_once_until(int64_t deadline_ms)
+{
 	struct epoll_event evs[16];
 	struct dock_timer *t;
-	int64_t earliest = -1, now;
+	int64_t earliest = deadline_ms, now;
 	int timeout = -1, n, i;
 
 	for (t = timers; t; t = t->next)

@@ -42,4 +42,7 @@ void dock_timer_cancel(struct dock_timer *t);
 /* Waits for the next fd event or deadline and runs what is due. */
 void dock_loop_run_once(void);
 
+/* The same, waiting no later than deadline_ms (-1: no bound). */
+void dock_loop_run_once_until(int64_t deadline_ms);
+
 #endif

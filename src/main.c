@@ -75,7 +75,10 @@ static void begin_shutdown(void)
 	/* A stopped process would hold SIGTERM pending until the timeout. */
 	if (n > 0)
 		dock_tree_signal(SIGCONT, d.pid1, d.reaper.main_pid);
-	dock_debug("sent SIGTERM to %d process(es) of the tree", n);
+	if (d.pid1)
+		dock_debug("sent SIGTERM to every process of the namespace");
+	else
+		dock_debug("sent SIGTERM to %d process(es) of the tree", n);
 	d.kill_timer.cb = on_kill_timer;
 	dock_timer_arm(&d.kill_timer, dock_now_ms() + (int64_t)d.cfg.kill_timeout_ms);
 }

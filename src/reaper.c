@@ -17,6 +17,10 @@ int dock_reaper_reap(struct dock_reaper *r)
 			if (pid == r->main_pid && !r->main_done) {
 				r->main_done = true;
 				r->main_status = status;
+			} else {
+				dock_debug("reaped pid %d (%s %d)", (int)pid,
+					   WIFSIGNALED(status) ? "signal" : "exit",
+					   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
 			}
 			continue;
 		}
