@@ -7,7 +7,8 @@ set -eu
 PKGS="make gcc musl-tools libbearssl-dev zlib1g-dev
 python3 python3-pytest python3-psutil
 runc busybox-static util-linux procps openssl iproute2
-tini dumb-init catatonit s6 hyperfine"
+tini dumb-init catatonit s6 hyperfine
+clang libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

@@ -8,14 +8,17 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "hook.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "loop.h"
 #include "options.h"
+#include "ready.h"
 #include "reaper.h"
 #include "signals.h"
 #include "spawn.h"
 #include "status.h"
+#include "statusfile.h"
 #include "tree.h"
 
 extern char **environ;
@@ -68,6 +71,7 @@ static void begin_shutdown(void)
 	int n;
 
 	d.shutting_down = true;
+	dock_signals_set_target(&d.cfg, 0);
 	dock_debug("main command (pid %d) ended: exit %d", (int)d.reaper.main_pid,
 		   dock_status_exit_code(status));
 	dock_lifecycle_ended(dock_status_exit_code(status), dock_status_signal(status));
@@ -90,6 +94,7 @@ static void on_child(void)
 	if (d.reaper.main_done && !d.shutting_down) {
 		if (empty) {
 			d.shutting_down = true;
+			dock_signals_set_target(&d.cfg, 0);
 			dock_lifecycle_ended(dock_status_exit_code(d.reaper.main_status),
 					     dock_status_signal(d.reaper.main_status));
 		} else {
@@ -219,20 +224,28 @@ int main(int argc, char **argv)
 
 	/* Reporters and readiness conditions attach here, before the command
 	 * starts, so they see "starting" and can hold "running" back. */
-	/* @setup: reporters (hook, status file) */
-	/* @setup: readiness */
+	if (dock_hook_setup(&d.cfg) < 0 || dock_statusfile_setup(&d.cfg) < 0)
+		return 1;
+	if (dock_ready_setup(&d.cfg) < 0)
+		return 1;
 
 	pid = dock_spawn(d.cfg.command, &d.sio, &code);
 	if (pid < 0)
 		return dock_status_remap(&d.cfg, code);
 	d.reaper.main_pid = pid;
+	dock_signals_set_target(&d.cfg, d.cfg.signal_group ? -pid : pid);
 	dock_debug("started %s as pid %d", d.cfg.command[0], (int)pid);
-	/* @started: readiness */
+	dock_ready_started(pid);
 	dock_lifecycle_started(pid);
 
 	while (!d.done)
 		dock_loop_run_once();
-	/* @exit: drain reporters */
+	/* Hook deliveries still pending get at most --web-hook-timeout more;
+	 * the loop keeps reaping meanwhile. The drain deadline is a timer of
+	 * the hook's, so the loop wakes for it even if no fd ever does. */
+	dock_hook_drain_until(dock_now_ms() + (int64_t)d.cfg.web_hook_timeout_ms);
+	while (dock_hook_pending())
+		dock_loop_run_once();
 
 	code = dock_status_exit_code(d.reaper.main_status);
 	dock_debug("exiting with %d (reaped %lu)", code, d.reaper.reaped);

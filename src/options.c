@@ -417,6 +417,16 @@ static int check_combination(struct dock_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "--stdout-prefix: %s", why);
 		return -1;
 	}
+	if (cfg->web_hook != NULL) {
+		struct dock_url hook;
+
+		if (dock_http_url_parse(cfg->web_hook, &hook, why, sizeof(why)) < 0) {
+			dock_url_redact(cfg->web_hook, err, errlen);
+			snprintf(why + strlen(why), sizeof(why) - strlen(why), " in '%.*s'", 128, err);
+			snprintf(err, errlen, "--web-hook: %s", why);
+			return -1;
+		}
+	}
 	file_io = target.kind == DOCK_IO_FILE;
 
 	if (!file_io && (cfg->log_rotate_ms || cfg->log_max_size)) {
@@ -531,7 +541,8 @@ enum dock_options_result dock_options_parse(struct dock_config *cfg, int argc, c
 		snprintf(err, errlen, "no command given (see dock --help)");
 		return DOCK_OPTIONS_USAGE;
 	}
-	cfg->no_color = env_lookup(envp, "NO_COLOR") != NULL;
+	/* no-color.org: set and not empty. */
+	cfg->no_color = env_lookup(envp, "NO_COLOR") != NULL && env_lookup(envp, "NO_COLOR")[0] != '\0';
 	if (check_combination(cfg, err, errlen) < 0)
 		return DOCK_OPTIONS_USAGE;
 	cfg->command = &argv[i];
@@ -545,7 +556,7 @@ size_t dock_options_usage(char *buf, size_t len)
 
 #define APPEND(...)                                                                   \
 	do {                                                                          \
-		n = snprintf(buf + (used < len ? used : len), used < len ? len - used : 0, \
+		n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0, \
 			     __VA_ARGS__);                                             \
 		if (n > 0)                                                            \
 			used += (size_t)n;                                            \

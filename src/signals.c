@@ -5,27 +5,77 @@
 #include <signal.h>
 #include <stdio.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "procfs.h"
 
-static sigset_t original_mask;
+/* Masks as the kernel sees them (64 bits). musl's sigprocmask() and
+ * sigfillset() leave out signals 32-34, which it reserves for threads and
+ * timers that dock never uses; through the raw syscall dock can block, read
+ * and forward those too, and give the command its exact original mask. */
+static uint64_t original_mask;
 static sigset_t handled;
+
+static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS };
+
+static volatile sig_atomic_t forward_target;	/* 0: nowhere */
+static const struct dock_config *forward_cfg;
+
+static int raw_sigmask(int how, const uint64_t *set, uint64_t *old)
+{
+	return (int)syscall(SYS_rt_sigprocmask, how, set, old, sizeof(uint64_t));
+}
+
+/* A fault signal is either a real fault of dock (the kernel sends it: the
+ * code is positive) or a plain signal someone sent (kill, sigqueue: code
+ * <= 0) that belongs to the command like any other. Blocking these would
+ * make a real fault spin on the faulting instruction, so they stay
+ * deliverable and this handler tells the two apart. Only async-signal-safe
+ * calls here. */
+static void on_fault_signal(int sig, siginfo_t *si, void *uc)
+{
+	pid_t target = (pid_t)forward_target;
+	int out;
+
+	(void)uc;
+	if (si->si_code <= 0 && si->si_pid != getpid() && target != 0 && forward_cfg != NULL) {
+		out = forward_cfg->rewrite[sig];
+		if (out != 0)
+			kill(target, out);
+		return;
+	}
+	/* A fault of dock's own: die of it, with the default action. */
+	signal(sig, SIG_DFL);
+	if (si->si_code <= 0)
+		raise(sig);
+}
 
 int dock_signals_block(void)
 {
+	uint64_t all = ~0ULL;
+	struct sigaction sa = { .sa_sigaction = on_fault_signal, .sa_flags = SA_SIGINFO | SA_RESTART };
+	size_t i;
+
 	sigfillset(&handled);
-	/* Synchronous fault signals stay unblocked: blocking them would turn a
-	 * crash of dock into an endless loop on the faulting instruction. */
-	sigdelset(&handled, SIGSEGV);
-	sigdelset(&handled, SIGBUS);
-	sigdelset(&handled, SIGFPE);
-	sigdelset(&handled, SIGILL);
-	sigdelset(&handled, SIGABRT);
-	sigdelset(&handled, SIGTRAP);
-	sigdelset(&handled, SIGSYS);
-	return sigprocmask(SIG_BLOCK, &handled, &original_mask);
+	sigfillset(&sa.sa_mask);
+	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++) {
+		sigdelset(&handled, fault_signals[i]);
+		all &= ~(1ULL << (fault_signals[i] - 1));
+	}
+	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
+		sigaction(fault_signals[i], &sa, NULL);
+	/* The signalfd mask is handed to the kernel as is, so the reserved
+	 * signals 32-34 can be added to it by their bits. */
+	((unsigned long *)(void *)&handled)[0] |= 7UL << 31;
+	return raw_sigmask(SIG_BLOCK, &all, &original_mask);
+}
+
+void dock_signals_set_target(const struct dock_config *cfg, pid_t target)
+{
+	forward_cfg = cfg;
+	forward_target = target;
 }
 
 int dock_signals_open(void)
@@ -45,7 +95,7 @@ void dock_signals_restore_for_exec(void)
 	for (sig = 1; sig < _NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigaction(sig, &sa, NULL);
-	sigprocmask(SIG_SETMASK, &original_mask, NULL);
+	raw_sigmask(SIG_SETMASK, &original_mask, NULL);
 }
 
 int dock_signals_thug_decide(int sig, uint64_t blocked, uint64_t ignored)

@@ -13,6 +13,10 @@
  * original mask for the command. Returns 0 or -1. */
 int dock_signals_block(void);
 
+/* Where a plain signal that arrives as a fault signal (SEGV, ABRT...,
+ * sent with kill) is forwarded: the command (or -pgid), or 0 for nowhere. */
+void dock_signals_set_target(const struct dock_config *cfg, pid_t target);
+
 /* Opens the signalfd (non-blocking, close-on-exec). Returns it or -1. */
 int dock_signals_open(void);
 

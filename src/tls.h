@@ -18,7 +18,12 @@ enum {
 /* A client for host (SNI and name check; an IP literal checks the address).
  * insecure skips certificate verification. Trust anchors are loaded once,
  * on first use, from SSL_CERT_FILE / SSL_CERT_DIR or the system store.
- * Returns NULL with a message in err when no anchor can be loaded. */
+ * Returns NULL with a message in err when no anchor can be loaded.
+ *
+ * Decrypted bytes can wait inside the session where epoll cannot see them:
+ * after EPOLLIN (or when resuming reads after back-pressure) call
+ * dock_tls_read until it returns DOCK_TLS_WANT_*, then wait for
+ * dock_tls_events(). */
 struct dock_tls *dock_tls_new(int fd, const char *host, bool insecure, char *err, size_t errlen);
 void dock_tls_free(struct dock_tls *t);
 
@@ -33,7 +38,8 @@ ssize_t dock_tls_write(struct dock_tls *t, const void *buf, size_t len);
 /* Pushes buffered records to the socket: 0 when all is sent, WANT_*, ERROR. */
 int dock_tls_flush(struct dock_tls *t);
 
-/* Sends close_notify (best effort, non-blocking). */
+/* Sends close_notify (best effort, non-blocking); dock_tls_flush pushes
+ * what the socket did not take. */
 void dock_tls_close(struct dock_tls *t);
 
 /* Epoll events (EPOLLIN/EPOLLOUT) the session waits for now. */
@@ -42,5 +48,18 @@ unsigned dock_tls_events(const struct dock_tls *t);
 /* A description of the last failure ("certificate not trusted", "host name
  * mismatch", ...). */
 const char *dock_tls_error(const struct dock_tls *t);
+
+/* For tests, not for the rest of dock. */
+
+/* Replaces the trust store with the certificates of a PEM file and/or of
+ * every regular file in the directories of dir (colon-separated), either
+ * may be NULL. Malformed entries and duplicates are skipped. Returns the
+ * number of anchors, or -1 with a message in err when there is none.
+ * Sessions made before keep pointers into the old store: free them first. */
+int dock_tls_load_anchors_from(const char *file, const char *dir, char *err, size_t errlen);
+
+/* 1 when the DER certificate has an iPAddress subjectAltName equal to ip
+ * (4 or 16 bytes), else 0 (also for malformed input). */
+int dock_tls_cert_matches_ip(const unsigned char *der, size_t len, const unsigned char *ip, size_t iplen);
 
 #endif

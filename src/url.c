@@ -5,7 +5,6 @@
 
 #include <arpa/inet.h>
 #include <stdarg.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -341,13 +340,23 @@ static void puts_(struct sink *s, const char *p)
 	put(s, p, strlen(p));
 }
 
+/* Whether s[0..end) is a HOST[:PORT] that the parsers accept. */
+static bool host_port_ok(const char *s, const char *end)
+{
+	struct dock_url scratch;
+	enum host_kind kind;
+
+	return parse_host_port(s, (size_t)(end - s), false, &scratch, &kind, NULL, 0) == 0;
+}
+
 /* The split follows the same rules as dock_http_url_parse (authority up to
  * the first '/', '?' or '#', userinfo up to its last '@'), so what the
- * parser would send as credentials is exactly what gets hidden. Text
- * without "://" is read as if it started at the authority, which
- * hides "user:pass@host" too; over-hiding in odd text costs only a less
+ * parser would send as credentials is exactly what gets hidden. A URL the
+ * parser refuses gets more hidden (below), since error messages show it.
+ * Text without "://" is read as if it started at the authority, which
+ * hides "user:pass@host" too; over-hiding odd text costs only a less
  * helpful log line. The fragment is hidden whole: it never reaches a
- * server, but tokens do travel there (OAuth implicit flow). */
+ * server, but tokens do travel in it (OAuth's implicit flow). */
 void dock_url_redact(const char *text, char *buf, size_t len)
 {
 	struct sink s = { buf, len, 0 };
@@ -372,6 +381,15 @@ void dock_url_redact(const char *text, char *buf, size_t len)
 	for (c = p; c < auth_end; c++)
 		if (*c == '@')
 			at = c;
+	if (auth_end > p && !host_port_ok(at ? at + 1 : p, auth_end)) {
+		/* What should be HOST[:PORT] is not: most likely a password with
+		 * an unencoded '/', '?' or '#' cut the authority short
+		 * ("https://u:pa/ss@h"): hide up to the last '@' anywhere. An
+		 * empty authority is a path ("/data/a@b"), left alone. */
+		for (c = auth_end; *c; c++)
+			if (*c == '@')
+				at = c;
+	}
 	if (at != NULL) {
 		colon = memchr(p, ':', (size_t)(at - p));
 		if (colon != NULL) {

@@ -302,9 +302,35 @@ static void test_apply_random(void)
 	}
 }
 
+/* The newline scan works in 16-byte blocks: a newline at each position of
+ * a few blocks, with the buffer starting at each alignment. */
+static void test_apply_scan(void)
+{
+	static char in[80], got[512], want[512];
+	size_t k, a, w, g, consumed;
+	bool mid, ok = true;
+
+	CHECK_EQ_INT(dock_prefix_parse("p|", false, &pfx, err, sizeof(err)), 0);
+	for (a = 0; a < 16; a++) {
+		for (k = 0; k < 64; k++) {
+			struct dock_prefix_state st = { false };
+
+			memset(in, 'a', sizeof(in));
+			in[a + k] = '\n';
+			mid = false;
+			w = reference(&pfx, &mid, in + a, 64, want);
+			g = dock_prefix_apply(&pfx, &st, in + a, 64, got, sizeof(got), &consumed);
+			ok = ok && g == w && consumed == 64 && memcmp(got, want, w) == 0 &&
+			     st.mid_line == mid;
+		}
+	}
+	CHECK(ok);
+}
+
 UNIT_SUITE(test_prefix)
 {
 	test_parse();
 	test_apply();
+	test_apply_scan();
 	test_apply_random();
 }

@@ -389,6 +389,21 @@ static void test_redact(void)
 	/* An '@' after the authority is no userinfo. */
 	CHECK_EQ_STR(redact("https://h/a@b"), "https://h/a@b");
 	CHECK_EQ_STR(redact("https://h?mail=a@b"), "https://h?mail=***");
+	/* A password with an unencoded delimiter cuts the authority short;
+	 * the parser refuses such a URL, but the redaction still hides it. */
+	CHECK_EQ_STR(redact("https://u:pa/ss@h/x?k=v"), "https://u:***@h/x?k=***");
+	CHECK_EQ_STR(redact("https://u:p?ss@h/x"), "https://u:***@h/x");
+	CHECK_EQ_STR(redact("https://u:p#ss@h/x"), "https://u:***@h/x");
+	/* The limit: this one is a valid URL (host "tok", path "/en@h"),
+	 * and is shown as the parser reads it. */
+	CHECK_EQ_STR(redact("https://tok/en@h"), "https://tok/en@h");
+	CHECK_EQ_STR(redact("https://u:pa/ss@h/?m=a@b"), "https://u:***@b");
+	CHECK_EQ_STR(redact("https://u@/x"), "https://***@/x");
+	/* Valid authorities keep the RFC split. */
+	CHECK_EQ_STR(redact("https://h:8080/a@b"), "https://h:8080/a@b");
+	CHECK_EQ_STR(redact("https://[::1]:8080/a@b"), "https://[::1]:8080/a@b");
+	CHECK_EQ_STR(redact("/data/a@b/x"), "/data/a@b/x");
+	CHECK_EQ_STR(redact("./a@b"), "./a@b");
 	/* Nothing secret: unchanged. */
 	CHECK_EQ_STR(redact("https://h.example/hook"), "https://h.example/hook");
 	CHECK_EQ_STR(redact("tcp://[::1]:9000"), "tcp://[::1]:9000");

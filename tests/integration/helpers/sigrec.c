@@ -50,7 +50,7 @@ int main(int argc, char **argv)
 		if (s >= 32 && s < 35) continue;	/* musl's internal signals */
 		struct sigaction sa;
 		memset(&sa, 0, sizeof sa);
-		sigemptyset(&sa.sa_mask);
+		sigfillset(&sa.sa_mask);	/* no nesting: a handler that exits finishes first */
 		sa.sa_handler = ignored[s] ? SIG_IGN : on_signal;
 		sa.sa_flags = SA_RESTART;
 		if (sigaction(s, &sa, NULL) < 0) { out("sigrec: sigaction %d failed\n", s); return 98; }

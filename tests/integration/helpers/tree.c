@@ -63,7 +63,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
-	sigemptyset(&sa.sa_mask);
+	sigfillset(&sa.sa_mask);	/* no nesting: a handler that exits finishes first */
 	sigaction(SIGTERM, &sa, NULL);
 
 	int p[2];

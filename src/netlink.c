@@ -1,0 +1,323 @@
+#include "netlink.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+/* The kernel's layout, which these structs stand in for. */
+_Static_assert(sizeof(struct dock_nlmsghdr) == 16, "nlmsghdr");
+_Static_assert(sizeof(struct dock_sockaddr_nl) == 12, "sockaddr_nl");
+_Static_assert(sizeof(struct dock_inet_diag_sockid) == 48, "inet_diag_sockid");
+_Static_assert(sizeof(struct dock_inet_diag_req_v2) == 56, "inet_diag_req_v2");
+_Static_assert(sizeof(struct dock_inet_diag_msg) == 72, "inet_diag_msg");
+_Static_assert(offsetof(struct dock_inet_diag_msg, inode) == 68, "inet_diag_msg.idiag_inode");
+_Static_assert(sizeof(struct dock_inet_diag_bc_op) == 4, "inet_diag_bc_op");
+
+#define ALIGN4(n) (((n) + 3) & ~(size_t)3)
+
+/* Two ops, sport >= port and sport <= port, rather than the single S_EQ op:
+ * S_EQ exists only since Linux 4.17 and an older kernel's filter check
+ * rejects the whole request for an op it does not know. */
+#define FILTER_OPS 4
+#define REQUEST_MAX 128
+
+/* Dumps run at once; dock runs three (legacy TCP, UDP v4, v6), or four. */
+#define MAX_SCANS 8
+/* Answers read by one recvmmsg, and the room for each. The kernel sizes a
+ * dump's buffers by the reader's largest recv (capped at 32 KiB), so 8 KiB
+ * slots are never cut; smaller ones also spare it 32 KiB allocations. */
+#define SLOTS 4
+#define SLOT_SIZE 8192
+
+size_t dock_sockdiag_build_request(void *buf, size_t cap, const struct dock_sockdiag_scan *scan)
+{
+	struct dock_nlmsghdr h;
+	struct dock_inet_diag_req_v2 req;
+	struct dock_nlattr attr;
+	struct dock_inet_diag_bc_op ops[FILTER_OPS];
+	size_t body = scan->legacy_tcp ? DOCK_INET_DIAG_REQ_V1_SIZE : sizeof(req);
+	size_t len = sizeof(h) + body + sizeof(attr) + sizeof(ops);
+	unsigned char *p = buf;
+
+	if (cap < len)
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.len = (uint32_t)len;
+	h.type = scan->legacy_tcp ? DOCK_TCPDIAG_GETSOCK : DOCK_SOCK_DIAG_BY_FAMILY;
+	h.flags = DOCK_NLM_F_REQUEST | DOCK_NLM_F_DUMP;
+	h.seq = scan->seq;
+	memcpy(p, &h, sizeof(h));
+	p += sizeof(h);
+
+	memset(p, 0, body);
+	if (scan->legacy_tcp) {
+		/* struct inet_diag_req: family, src_len, dst_len, ext, the
+		 * 48-byte sockid, states, dbs. The kernel lists both families
+		 * whatever the family byte says. */
+		p[0] = AF_INET;
+		memcpy(p + 4 + sizeof(struct dock_inet_diag_sockid), &scan->states,
+		       sizeof(scan->states));
+	} else {
+		memset(&req, 0, sizeof(req));
+		req.family = scan->family;
+		req.protocol = scan->protocol;
+		req.states = scan->states;
+		memcpy(p, &req, sizeof(req));
+	}
+	p += body;
+
+	attr.len = (uint16_t)(sizeof(attr) + sizeof(ops));
+	attr.type = DOCK_INET_DIAG_REQ_BYTECODE;
+	memcpy(p, &attr, sizeof(attr));
+	p += sizeof(attr);
+
+	/* A failed test jumps 4 bytes past the end (len + 4, the only
+	 * out-of-range jump the kernel's audit allows): rejected. Passing both
+	 * runs off the exact end: accepted. The port operand rides in the
+	 * `no` field of the op after each test, in host byte order. */
+	memset(ops, 0, sizeof(ops));
+	ops[0].code = DOCK_INET_DIAG_BC_S_GE;
+	ops[0].yes = 2 * sizeof(ops[0]);
+	ops[0].no = (uint16_t)(sizeof(ops) + 4);
+	ops[1].no = scan->port;
+	ops[2].code = DOCK_INET_DIAG_BC_S_LE;
+	ops[2].yes = 2 * sizeof(ops[0]);
+	ops[2].no = (uint16_t)(2 * sizeof(ops[0]) + 4);
+	ops[3].no = scan->port;
+	memcpy(p, ops, sizeof(ops));
+	return len;
+}
+
+static void take_socket(struct dock_sockdiag_scan *scan, const unsigned char *payload)
+{
+	struct dock_inet_diag_msg m;
+
+	memcpy(&m, payload, sizeof(m));
+	if (m.family != AF_INET && m.family != AF_INET6)
+		return;
+	/* The kernel filtered by port already; checking again costs nothing
+	 * and keeps an ignored filter from counting every socket. */
+	if (ntohs(m.id.sport) != scan->port)
+		return;
+	if (m.state >= 32 || !(scan->states & (1u << m.state)))
+		return;
+	scan->matches++;
+	if (scan->ninodes < DOCK_SOCKDIAG_MAX_INODES)
+		scan->inodes[scan->ninodes++] = m.inode;
+}
+
+/* A leading int of NLMSG_ERROR or NLMSG_DONE's payload: 0 or a positive
+ * errno, -1 when it is missing. */
+static int payload_errno(const unsigned char *payload, size_t len)
+{
+	int32_t e;
+
+	if (len < sizeof(e))
+		return -1;
+	memcpy(&e, payload, sizeof(e));
+	return e < 0 ? (e == INT32_MIN ? EPROTO : -e) : 0;
+}
+
+static struct dock_sockdiag_scan *scan_of(struct dock_sockdiag_scan *scans, size_t n, uint32_t seq)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (scans[i].seq == seq && !scans[i].done)
+			return &scans[i];
+	return NULL;
+}
+
+int dock_sockdiag_parse(struct dock_sockdiag_scan *scans, size_t n, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	size_t off = 0;
+
+	while (off < len) {
+		struct dock_sockdiag_scan *scan;
+		struct dock_nlmsghdr h;
+		const unsigned char *payload;
+		size_t plen, step;
+		int e;
+
+		if (len - off < sizeof(h))
+			return -1;
+		memcpy(&h, p + off, sizeof(h));
+		if (h.len < sizeof(h) || h.len > len - off)
+			return -1;
+		payload = p + off + sizeof(h);
+		plen = h.len - sizeof(h);
+		/* The last message of a buffer may lack its padding. */
+		step = ALIGN4((size_t)h.len);
+		off += step < len - off ? step : len - off;
+		scan = scan_of(scans, n, h.seq);
+		if (scan == NULL)
+			continue;	/* an abandoned dump, or one already ended */
+		switch (h.type) {
+		case DOCK_NLMSG_NOOP:
+			break;
+		case DOCK_NLMSG_ERROR:
+			/* Error 0 would be an acknowledgement; a dump ends
+			 * with DONE instead, so either way this is the end. */
+			if ((e = payload_errno(payload, plen)) < 0)
+				return -1;
+			scan->error = e;
+			scan->done = true;
+			break;
+		case DOCK_NLMSG_DONE:
+			/* DONE may carry the dump's final status. */
+			e = payload_errno(payload, plen);
+			scan->error = e > 0 ? e : 0;
+			scan->done = true;
+			break;
+		case DOCK_NLMSG_OVERRUN:
+			scan->error = ENOBUFS;
+			scan->done = true;
+			break;
+		default:
+			if (h.type != (scan->legacy_tcp ? DOCK_TCPDIAG_GETSOCK : DOCK_SOCK_DIAG_BY_FAMILY))
+				break;	/* nothing else is asked for */
+			if (plen < sizeof(struct dock_inet_diag_msg))
+				return -1;
+			take_socket(scan, payload);
+			break;
+		}
+	}
+	return 0;
+}
+
+int dock_sockdiag_open(void)
+{
+	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, DOCK_NETLINK_SOCK_DIAG);
+}
+
+static bool all_done(const struct dock_sockdiag_scan *scans, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!scans[i].done)
+			return false;
+	return true;
+}
+
+/* Sends every dump not yet ended, in one message. Returns how many. */
+static int send_pending(int fd, struct dock_sockdiag_scan *scans, size_t n, uint32_t *seq)
+{
+	static unsigned char reqs[MAX_SCANS][REQUEST_MAX] __attribute__((aligned(8)));
+	struct dock_sockaddr_nl kernel = { .family = AF_NETLINK };
+	struct iovec iov[MAX_SCANS];
+	struct msghdr mh;
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		struct dock_sockdiag_scan *s = &scans[i];
+
+		if (s->done)
+			continue;
+		s->seq = ++*seq;
+		s->error = 0;
+		s->matches = 0;
+		s->ninodes = 0;
+		iov[k].iov_base = reqs[k];
+		iov[k].iov_len = dock_sockdiag_build_request(reqs[k], REQUEST_MAX, s);
+		k++;
+	}
+	if (k == 0)
+		return 0;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_name = &kernel;
+	mh.msg_namelen = sizeof(kernel);
+	mh.msg_iov = iov;
+	mh.msg_iovlen = k;
+	while (sendmsg(fd, &mh, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return (int)k;
+}
+
+/* Reads answers until every dump has ended. */
+static int read_answers(int fd, struct dock_sockdiag_scan *scans, size_t n)
+{
+	static unsigned char slot[SLOTS][SLOT_SIZE] __attribute__((aligned(8)));
+	struct dock_sockaddr_nl from[SLOTS];
+	struct mmsghdr mm[SLOTS];
+	struct iovec iov[SLOTS];
+	int got, j;
+
+	while (!all_done(scans, n)) {
+		memset(mm, 0, sizeof(mm));
+		for (j = 0; j < SLOTS; j++) {
+			iov[j].iov_base = slot[j];
+			iov[j].iov_len = SLOT_SIZE;
+			mm[j].msg_hdr.msg_name = &from[j];
+			mm[j].msg_hdr.msg_namelen = sizeof(from[j]);
+			mm[j].msg_hdr.msg_iov = &iov[j];
+			mm[j].msg_hdr.msg_iovlen = 1;
+		}
+		/* The kernel writes a dump's first part during sendmsg and
+		 * each next part during the recv that drains the previous
+		 * one, so on this non-blocking socket running dry before
+		 * every dump has ended means an answer broke off. */
+		got = recvmmsg(fd, mm, SLOTS, MSG_DONTWAIT, NULL);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -1;
+		if (got == 0) {
+			errno = EAGAIN;
+			return -1;
+		}
+		for (j = 0; j < got; j++) {
+			if (mm[j].msg_hdr.msg_flags & MSG_TRUNC) {
+				errno = EMSGSIZE;
+				return -1;
+			}
+			/* Another process may send to dock's netlink port;
+			 * only the kernel's word counts. */
+			if (mm[j].msg_hdr.msg_namelen < sizeof(from[j]) ||
+			    from[j].family != AF_NETLINK || from[j].pid != 0)
+				continue;
+			if (dock_sockdiag_parse(scans, n, slot[j], mm[j].msg_len) < 0) {
+				errno = EPROTO;
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+int dock_sockdiag_run(int fd, struct dock_sockdiag_scan *scans, size_t n, uint32_t *seq)
+{
+	size_t i, round;
+	bool busy;
+
+	if (n > MAX_SCANS) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (i = 0; i < n; i++)
+		scans[i].done = false;
+	/* A socket runs one dump at a time. A dump with nothing to report
+	 * ends within the sendmsg, so the next request of the batch finds the
+	 * socket free; one that found sockets is still running then, and the
+	 * requests behind it are refused with EBUSY: those go again once it
+	 * has been read. Each round ends at least one dump. */
+	for (round = 0; round < n; round++) {
+		if (send_pending(fd, scans, n, seq) < 0 || read_answers(fd, scans, n) < 0)
+			return -1;
+		busy = false;
+		for (i = 0; i < n; i++) {
+			if (scans[i].error == EBUSY) {
+				scans[i].done = false;
+				busy = true;
+			}
+		}
+		if (!busy)
+			return 0;
+	}
+	errno = EBUSY;
+	return -1;
+}

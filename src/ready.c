@@ -1,0 +1,844 @@
+#include "ready.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "lifecycle.h"
+#include "log.h"
+#include "loop.h"
+#include "netlink.h"
+#include "procfs.h"
+
+/* Probe timing. No kernel event announces a bind, so the port is polled, and
+ * the interval trades latency (a bind is seen up to one interval late)
+ * against the cost of waiting: each probe is a wake-up plus three netlink
+ * dumps, each of which walks a kernel hash table of thousands of buckets,
+ * some 150 us in all on a small VM. The interval is a fiftieth of the time
+ * waited so far, within [PROBE_MIN_MS, PROBE_MAX_MS]: a server that binds in
+ * its first half second is seen within a few milliseconds, one that takes
+ * minutes within PROBE_MAX_MS, and a long wait costs about 40 probes a
+ * second (under 1% of a core there, far less on bare metal). */
+#define PROBE_MIN_MS		1
+#define PROBE_MAX_MS		25
+#define PROBE_WAITED_SHARE	50
+/* With --strict-port-binding, sockets on the port that no process of the
+ * tree held are looked for again (a /proc walk) only when the set of sockets
+ * changes, or this often: an fd can still be passed into the tree. */
+#define STRICT_RECHECK_MS	1000
+/* Sockets on the port whose owners --strict-port-binding checks. */
+#define MAX_FOUND		64
+/* Datagrams read from the notify socket per wake-up, so a flood cannot hold
+ * the loop; epoll is level-triggered and wakes dock again for the rest. */
+#define NOTIFY_BURST		64
+
+enum method { VIA_NETLINK, VIA_PROCNET, VIA_NONE };
+
+static const struct source {
+	const char *name;
+	int family;
+	int protocol;
+	uint32_t states;	/* for sock_diag: bit per accepted state */
+	const char *procnet;
+	bool listen_only;	/* for /proc/net: state must be LISTEN */
+} sources[] = {
+	{ "TCP/IPv4", AF_INET, IPPROTO_TCP, 1u << DOCK_TCP_LISTEN, "/proc/net/tcp", true },
+	{ "TCP/IPv6", AF_INET6, IPPROTO_TCP, 1u << DOCK_TCP_LISTEN, "/proc/net/tcp6", true },
+	/* A bound UDP socket is in state CLOSE, or ESTABLISHED once connected:
+	 * any state counts. */
+	{ "UDP/IPv4", AF_INET, IPPROTO_UDP, ~0u, "/proc/net/udp", false },
+	{ "UDP/IPv6", AF_INET6, IPPROTO_UDP, ~0u, "/proc/net/udp6", false },
+};
+#define NSOURCES (sizeof(sources) / sizeof(sources[0]))
+
+/* The sockets one probe found on the port. */
+struct found {
+	size_t total;			/* all of them */
+	size_t n;			/* those whose inode is kept */
+	uint64_t inodes[MAX_FOUND];
+};
+
+static struct {
+	/* --bind-port */
+	int port;
+	bool strict;
+	int port_gate;
+	char port_gate_name[24];
+	struct dock_timer probe;
+	int64_t started_ms;
+	unsigned probes;
+	int nl_fd;
+	uint32_t seq;
+	bool no_legacy_tcp;		/* the kernel refused TCPDIAG_GETSOCK */
+	enum method method[NSOURCES];
+	int lost_errno[NSOURCES];	/* why a source became VIA_NONE */
+	unsigned lost_unreported;	/* bit per source lost since the last report */
+	size_t last_total;		/* for debug lines on change only */
+	/* --strict-port-binding: what the last /proc walk looked for */
+	uint64_t checked[MAX_FOUND];
+	size_t nchecked;
+	int64_t checked_ms;
+	bool warned_proc;
+	pid_t self;			/* dock, as the /proc it reads numbers it */
+	/* --notify */
+	int notify_gate;
+	bool notify_creds;		/* SO_PASSCRED is on: senders are known */
+	bool warned_sender;
+	struct dock_watcher notify_w;
+} r = { .port_gate = -1, .notify_gate = -1, .nl_fd = -1 };
+
+/* ---------------------------------------------------------------- tree */
+
+/* Every process of /proc with its parent, and which are dock's descendants. */
+struct tree {
+	struct dock_proc_link *tab;
+	unsigned char *inside;
+	size_t n;
+};
+
+static void tree_free(struct tree *t)
+{
+	free(t->tab);
+	free(t->inside);
+	t->tab = NULL;
+	t->inside = NULL;
+}
+
+/* Returns 0, or -1 when /proc cannot be read. Memory grows with the number
+ * of processes only, and is freed by tree_free. */
+static int tree_read(struct tree *t)
+{
+	struct dock_proc_link *grown;
+	size_t cap = 0, *scratch;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	t->tab = NULL;
+	t->inside = NULL;
+	t->n = 0;
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		struct dock_proc_stat st;
+		char path[64], buf[512];
+		ssize_t len;
+		int fd;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/stat", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;	/* exited meanwhile */
+		len = read(fd, buf, sizeof(buf));
+		close(fd);
+		if (len <= 0 || dock_procfs_parse_stat(buf, (size_t)len, &st) < 0)
+			continue;
+		if (t->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(t->tab, cap * sizeof(*t->tab));
+			if (grown == NULL) {
+				closedir(d);
+				tree_free(t);
+				return -1;
+			}
+			t->tab = grown;
+		}
+		t->tab[t->n].pid = st.pid;
+		t->tab[t->n].ppid = st.ppid;
+		t->n++;
+	}
+	closedir(d);
+	t->inside = malloc(t->n ? t->n : 1);
+	scratch = malloc((t->n ? t->n : 1) * sizeof(*scratch));
+	if (t->inside == NULL || scratch == NULL) {
+		free(scratch);
+		tree_free(t);
+		return -1;
+	}
+	dock_procfs_mark_descendants(t->tab, t->n, r.self, t->inside, scratch);
+	free(scratch);
+	return 0;
+}
+
+/* dock's own pid as the mounted /proc numbers it: in a PID namespace whose
+ * /proc is the parent's, getpid() would name another process there. */
+static pid_t proc_self(void)
+{
+	char buf[32];
+	ssize_t len = readlink("/proc/self", buf, sizeof(buf) - 1);
+	long v;
+	char *end;
+
+	if (len > 0) {
+		buf[len] = '\0';
+		v = strtol(buf, &end, 10);
+		if (*end == '\0' && v > 0)
+			return (pid_t)v;
+	}
+	return getpid();
+}
+
+static bool in_set(uint64_t inode, const uint64_t *set, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == inode)
+			return true;
+	return false;
+}
+
+/* Whether process pid has an fd on one of the sockets. A process that is
+ * gone, or whose fds dock may not read, holds none as far as dock knows. */
+static bool pid_holds(pid_t pid, const uint64_t *inodes, size_t n)
+{
+	char path[32], target[64];
+	struct dirent *de;
+	bool held = false;
+	uint64_t ino;
+	DIR *d;
+	int dfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return false;
+	}
+	while (!held && (de = readdir(d)) != NULL) {
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		len = readlinkat(dirfd(d), de->d_name, target, sizeof(target));
+		if (len <= 0 || (size_t)len == sizeof(target))
+			continue;
+		held = dock_procfs_parse_socket_link(target, (size_t)len, &ino) == 0 &&
+		       in_set(ino, inodes, n);
+	}
+	closedir(d);
+	return held;
+}
+
+/* 1 when a process of dock's tree holds one of the sockets, 0 when none
+ * does, -1 when /proc cannot tell. */
+static int tree_holds(const uint64_t *inodes, size_t n, pid_t *holder)
+{
+	struct tree t;
+	size_t i;
+	int found = 0;
+
+	if (tree_read(&t) < 0)
+		return -1;
+	for (i = 0; i < t.n && !found; i++) {
+		if (t.inside[i] && pid_holds(t.tab[i].pid, inodes, n)) {
+			*holder = t.tab[i].pid;
+			found = 1;
+		}
+	}
+	tree_free(&t);
+	return found;
+}
+
+/* 1 when pid is of dock's tree, 0 when not, -1 when /proc cannot tell. */
+static int pid_in_tree(pid_t pid)
+{
+	struct tree t;
+	long i;
+	int in;
+
+	if (pid <= 0)
+		return 0;
+	if (tree_read(&t) < 0)
+		return -1;
+	i = dock_procfs_find_link(t.tab, t.n, pid);
+	in = i >= 0 && t.inside[i];
+	tree_free(&t);
+	return in;
+}
+
+/* ---------------------------------------------------------------- probes */
+
+/* Errors that say a way of looking will never work here (no such module,
+ * address family or file; forbidden by a seccomp filter or permissions),
+ * as opposed to passing ones (no memory, fds exhausted, a dump cut short). */
+static bool lasting_error(int e)
+{
+	switch (e) {
+	case ENOENT:
+	case EACCES:
+	case EPERM:
+	case EINVAL:
+	case EAFNOSUPPORT:
+	case EPROTONOSUPPORT:
+	case ESOCKTNOSUPPORT:
+	case EOPNOTSUPP:
+	case ENOSYS:
+	case ENOTDIR:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void keep(struct found *f, uint64_t inode)
+{
+	f->total++;
+	if (f->n < MAX_FOUND)
+		f->inodes[f->n++] = inode;
+}
+
+/* A source sock_diag cannot serve goes to /proc/net. */
+static void netlink_lost(size_t i, int e)
+{
+	dock_debug("port %d: sock_diag cannot list %s sockets (%s); reading %s", r.port,
+		   sources[i].name, strerror(e), sources[i].procnet);
+	r.method[i] = VIA_PROCNET;
+}
+
+#define LEGACY_TCP ((size_t)-1)
+
+/* One batch of sock_diag dumps for every source still read that way: TCP of
+ * both families in one legacy dump while the kernel takes it, UDP per
+ * family. Returns true when it should run again at once (a dump's way of
+ * asking changed). */
+static bool probe_netlink(struct found *f)
+{
+	struct dock_sockdiag_scan scans[NSOURCES];
+	size_t covers[NSOURCES];	/* source index, or LEGACY_TCP for 0 and 1 */
+	size_t n = 0, i, k;
+	bool legacy = !r.no_legacy_tcp && r.method[0] == VIA_NETLINK &&
+		      r.method[1] == VIA_NETLINK, again = false;
+
+	for (i = 0; i < NSOURCES; i++) {
+		if (r.method[i] != VIA_NETLINK)
+			continue;
+		if (legacy && sources[i].protocol == IPPROTO_TCP && i != 0)
+			continue;
+		memset(&scans[n], 0, sizeof(scans[n]));
+		scans[n].legacy_tcp = legacy && sources[i].protocol == IPPROTO_TCP;
+		scans[n].family = (uint8_t)sources[i].family;
+		scans[n].protocol = (uint8_t)sources[i].protocol;
+		scans[n].states = sources[i].states;
+		scans[n].port = (uint16_t)r.port;
+		covers[n] = scans[n].legacy_tcp ? LEGACY_TCP : i;
+		n++;
+	}
+	if (n == 0)
+		return false;
+	if (r.nl_fd < 0 && (r.nl_fd = dock_sockdiag_open()) < 0) {
+		int e = errno;
+
+		if (lasting_error(e))
+			for (i = 0; i < NSOURCES; i++)
+				if (r.method[i] == VIA_NETLINK)
+					netlink_lost(i, e);
+		return false;
+	}
+	if (dock_sockdiag_run(r.nl_fd, scans, n, &r.seq) < 0) {
+		int e = errno;
+
+		/* The socket is in an unknown state (a dump cut short would
+		 * keep it busy): start over with a new one. */
+		close(r.nl_fd);
+		r.nl_fd = -1;
+		if (e == EPERM || e == EACCES) {
+			for (i = 0; i < NSOURCES; i++)
+				if (r.method[i] == VIA_NETLINK)
+					netlink_lost(i, e);
+			return true;
+		}
+		dock_debug("port %d: sock_diag: %s; again next probe", r.port, strerror(e));
+		return false;
+	}
+	for (k = 0; k < n; k++) {
+		int e = scans[k].error;
+
+		if (e == 0 || !lasting_error(e))
+			continue;
+		if (covers[k] == LEGACY_TCP) {
+			dock_debug("port %d: no legacy TCP dump (%s); one per family", r.port,
+				   strerror(e));
+			r.no_legacy_tcp = true;
+		} else {
+			netlink_lost(covers[k], e);
+		}
+		again = true;
+	}
+	/* Asked again at once, the others' answers would count twice. */
+	if (again)
+		return true;
+	for (k = 0; k < n; k++) {
+		const struct dock_sockdiag_scan *s = &scans[k];
+
+		if (s->error) {
+			dock_debug("port %d: sock_diag: %s; again next probe", r.port,
+				   strerror(s->error));
+			continue;
+		}
+		for (i = 0; i < s->ninodes; i++)
+			keep(f, s->inodes[i]);
+		/* Sockets beyond what the scan kept still count as found. */
+		f->total += s->matches - s->ninodes;
+	}
+	return again;
+}
+
+static void procnet_line(const struct source *s, const char *line, size_t len, struct found *f)
+{
+	struct dock_proc_net_sock ns;
+
+	if (dock_procfs_parse_net_sock(line, len, &ns) < 0 || ns.local_port != r.port)
+		return;
+	if (s->listen_only && ns.state != DOCK_TCP_LISTEN)
+		return;
+	keep(f, ns.inode);
+}
+
+/* 1: read, 0: not this time, -1 (errno set): never will be. */
+static int probe_procnet(size_t i, struct found *f)
+{
+	const struct source *s = &sources[i];
+	char buf[8192];
+	size_t have = 0;
+	int fd = open(s->procnet, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return lasting_error(errno) ? -1 : 0;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
+		char *p, *nl;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			return 0;
+		}
+		if (n == 0)
+			break;
+		have += (size_t)n;
+		for (p = buf; (nl = memchr(p, '\n', have - (size_t)(p - buf))) != NULL; p = nl + 1)
+			procnet_line(s, p, (size_t)(nl - p), f);
+		have -= (size_t)(p - buf);
+		memmove(buf, p, have);
+		/* Lines are ~150 bytes; one filling the buffer is no socket line. */
+		if (have == sizeof(buf))
+			have = 0;
+	}
+	close(fd);
+	if (have > 0)
+		procnet_line(s, buf, have, f);
+	return 1;
+}
+
+/* IPv6 may be absent from the kernel altogether; then no socket can be
+ * bound there, and not seeing IPv6 sockets loses nothing. */
+static bool ipv6_exists(void)
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return errno != EAFNOSUPPORT;
+	close(fd);
+	return true;
+}
+
+/* Looks at every source that still works, falling from sock_diag to
+ * /proc/net to nothing per source. Without --strict-port-binding the first
+ * socket found is enough. Returns the number of sources still usable. */
+static size_t probe_all(struct found *f)
+{
+	size_t i, usable = 0;
+	int rounds = 0;
+
+	/* A dump whose way of asking changed runs again at once, so this
+	 * probe still sees everything; at most once per way. */
+	while (probe_netlink(f) && ++rounds < 4)
+		;
+	for (i = 0; i < NSOURCES; i++) {
+		if (r.method[i] == VIA_PROCNET && (r.strict || f->total == 0) &&
+		    probe_procnet(i, f) < 0) {
+			r.lost_errno[i] = errno;
+			r.lost_unreported |= 1u << i;
+			r.method[i] = VIA_NONE;
+		}
+		if (r.method[i] != VIA_NONE)
+			usable++;
+	}
+	return usable;
+}
+
+/* Says once what cannot be seen: one line when nothing can, else one per
+ * source lost. */
+static void report_lost_sources(size_t usable)
+{
+	size_t i;
+	bool v6 = true, v6_known = false;
+	unsigned lost = r.lost_unreported;
+
+	r.lost_unreported = 0;
+	if (usable == 0) {
+		dock_warnx("--bind-port %d: cannot see sockets: no sock_diag netlink and no "
+			   "/proc/net (%s); \"running\" will not be reported", r.port,
+			   strerror(r.lost_errno[0]));
+		return;
+	}
+	for (i = 0; i < NSOURCES; i++) {
+		if (!(lost & (1u << i)))
+			continue;
+		if (sources[i].family == AF_INET6) {
+			if (!v6_known) {
+				v6 = ipv6_exists();
+				v6_known = true;
+			}
+			if (!v6) {
+				dock_debug("port %d: no IPv6 in this kernel", r.port);
+				continue;
+			}
+		}
+		dock_warnx("--bind-port %d: cannot see %s sockets: no sock_diag netlink and "
+			   "no %s (%s); a bind there will not count", r.port, sources[i].name,
+			   sources[i].procnet, strerror(r.lost_errno[i]));
+	}
+}
+
+static void stop_probing(void)
+{
+	dock_timer_cancel(&r.probe);
+	if (r.nl_fd >= 0)
+		close(r.nl_fd);
+	r.nl_fd = -1;
+}
+
+static int by_inode(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
+/* With --strict-port-binding: whether a process of the tree holds one of the
+ * sockets found. 1 yes, 0 no (or not looked again yet), -1 /proc unreadable. */
+static int owned_by_tree(struct found *f, int64_t now, pid_t *holder)
+{
+	int held;
+
+	qsort(f->inodes, f->n, sizeof(f->inodes[0]), by_inode);
+	/* The same sockets, already found outside the tree: a /proc walk per
+	 * probe would cost far more than the probe. */
+	if (f->n == r.nchecked && memcmp(f->inodes, r.checked, f->n * sizeof(f->inodes[0])) == 0 &&
+	    now - r.checked_ms < STRICT_RECHECK_MS)
+		return 0;
+	memcpy(r.checked, f->inodes, f->n * sizeof(f->inodes[0]));
+	r.nchecked = f->n;
+	r.checked_ms = now;
+	held = tree_holds(f->inodes, f->n, holder);
+	if (held < 0 && !r.warned_proc) {
+		dock_warnx("--strict-port-binding: cannot read /proc to find who holds port %d; "
+			   "\"running\" waits until it can", r.port);
+		r.warned_proc = true;
+	}
+	if (held == 0)
+		dock_debug("port %d: %zu socket(s), none held by dock's tree", r.port, f->total);
+	return held;
+}
+
+static int64_t probe_interval(int64_t waited_ms)
+{
+	int64_t ms = waited_ms / PROBE_WAITED_SHARE;
+
+	return ms < PROBE_MIN_MS ? PROBE_MIN_MS : ms > PROBE_MAX_MS ? PROBE_MAX_MS : ms;
+}
+
+static void on_probe(struct dock_timer *t)
+{
+	struct found f;
+	int64_t now;
+	size_t usable;
+	pid_t holder = 0;
+
+	/* Once the command has ended, "running" can no longer come. */
+	if (dock_lifecycle_current()->state == DOCK_STATE_CRASHED) {
+		stop_probing();
+		return;
+	}
+	f.total = 0;
+	f.n = 0;
+	usable = probe_all(&f);
+	now = dock_now_ms();
+	r.probes++;
+	if (r.lost_unreported)
+		report_lost_sources(usable);
+	if (usable == 0) {
+		/* Probing nothing on a timer would be a busy wait for nothing. */
+		stop_probing();
+		return;
+	}
+	if (f.total > 0 && (!r.strict || owned_by_tree(&f, now, &holder) > 0)) {
+		if (holder > 0)
+			dock_debug("port %d: bound by pid %d of dock's tree, seen %lld ms after "
+				   "start (probe %u)", r.port, (int)holder,
+				   (long long)(now - r.started_ms), r.probes);
+		else
+			dock_debug("port %d: bound, seen %lld ms after start (probe %u)", r.port,
+				   (long long)(now - r.started_ms), r.probes);
+		stop_probing();
+		dock_lifecycle_open_gate(r.port_gate);
+		return;
+	}
+	if (f.total != r.last_total || r.probes == 1)
+		dock_debug("port %d: %zu socket(s) on it%s", r.port, f.total,
+			   f.total ? "" : "; probing");
+	r.last_total = f.total;
+	dock_timer_arm(t, now + probe_interval(now - r.started_ms));
+}
+
+/* ---------------------------------------------------------------- notify */
+
+bool dock_ready_notify_parse(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl ? nl : end;
+
+		if (eol - p == 7 && memcmp(p, "READY=1", 7) == 0)
+			return true;
+		p = nl ? nl + 1 : end;
+	}
+	return false;
+}
+
+/* A datagram for a debug line: newlines as spaces, other control bytes as
+ * '?', cut to fit. */
+static void printable(char *dst, size_t cap, const char *src, size_t len)
+{
+	size_t i, n = len < cap - 1 ? len : cap - 1;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = c == '\n' ? ' ' : (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	dst[n] = '\0';
+}
+
+/* Who may say READY=1. The abstract address is open to every process of the
+ * network namespace, so the sender's credentials decide: dock's own user or
+ * root, or else a process of dock's tree (a command that dropped its
+ * privileges). */
+static bool sender_allowed(const struct ucred *uc, bool known)
+{
+	if (!r.notify_creds)
+		return true;
+	if (!known)
+		return false;
+	if (uc->uid == 0 || uc->uid == geteuid())
+		return true;
+	return pid_in_tree(uc->pid) == 1;
+}
+
+static void close_passed_fds(struct msghdr *mh)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int), k;
+			int fd;
+
+			for (k = 0; k < n; k++) {
+				memcpy(&fd, CMSG_DATA(c) + k * sizeof(int), sizeof(int));
+				close(fd);
+			}
+		}
+	}
+}
+
+static bool credentials(struct msghdr *mh, struct ucred *uc)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(*uc))) {
+			memcpy(uc, CMSG_DATA(c), sizeof(*uc));
+			return true;
+		}
+	}
+	return false;
+}
+
+static void on_notify(struct dock_watcher *w, uint32_t events)
+{
+	char buf[DOCK_READY_NOTIFY_MAX], shown[160];
+	/* Room for the credentials only: fds a sender passes (sd_notify's
+	 * FDSTORE=1) do not fit and the kernel closes them, which is right,
+	 * as dock keeps no fd store. */
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+	} ctl;
+	int i;
+
+	(void)events;
+	for (i = 0; i < NOTIFY_BURST; i++) {
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr mh = {
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+		};
+		struct ucred uc = { 0, (uid_t)-1, (gid_t)-1 };
+		bool known, ready;
+		ssize_t n;
+
+		n = recvmsg(w->fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				dock_warn("--notify: recvmsg");
+			return;
+		}
+		close_passed_fds(&mh);
+		known = credentials(&mh, &uc);
+		if ((size_t)n > sizeof(buf)) {
+			dock_warnx("--notify: %zd-byte message from pid %d ignored (over %d bytes)",
+				   n, (int)uc.pid, DOCK_READY_NOTIFY_MAX);
+			continue;
+		}
+		ready = dock_ready_notify_parse(buf, (size_t)n);
+		printable(shown, sizeof(shown), buf, (size_t)n);
+		dock_debug("notify: from pid %d: %s", (int)uc.pid, shown);
+		if (!ready || r.notify_gate < 0)
+			continue;
+		if (!sender_allowed(&uc, known)) {
+			if (!r.warned_sender)
+				dock_warnx("--notify: READY=1 from pid %d (uid %d), not of dock's "
+					   "tree, ignored", (int)uc.pid, (int)uc.uid);
+			r.warned_sender = true;
+			continue;
+		}
+		/* The socket stays open and read after READY=1: a command that
+		 * goes on sending STATUS= or WATCHDOG= must not get errors, and
+		 * an idle socket costs no wake-up. */
+		dock_lifecycle_open_gate(r.notify_gate);
+	}
+}
+
+/* Binds the notify socket and publishes its address in NOTIFY_SOCKET.
+ *
+ * The address is abstract and kernel-chosen (autobind): nothing is created
+ * on a filesystem, so it works with a read-only root or an image without
+ * /run or /tmp, leaves no stale file after a SIGKILL, and two docks sharing
+ * a network namespace cannot collide. sd_notify implementations (libsystemd,
+ * systemd-notify, the Go and Python ones) take "@name" as an abstract
+ * address. The cost: the command must stay in dock's network namespace. */
+static int notify_open(void)
+{
+	struct sockaddr_un sa;
+	socklen_t len = sizeof(sa);
+	size_t namelen, base = offsetof(struct sockaddr_un, sun_path);
+	char value[sizeof(sa.sun_path) + 1];
+	int fd, one = 1;
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		dock_warn("--notify: socket");
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	/* An address of the family alone asks the kernel for a unique
+	 * abstract name. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa_family_t)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		dock_warn("--notify: bind");
+		close(fd);
+		return -1;
+	}
+	namelen = len > base + 1 ? len - base - 1 : 0;
+	if (namelen == 0 || namelen >= sizeof(value) - 1 || sa.sun_path[0] != '\0' ||
+	    memchr(sa.sun_path + 1, '\0', namelen) != NULL) {
+		dock_warnx("--notify: the kernel gave the socket an unusable address");
+		close(fd);
+		return -1;
+	}
+	value[0] = '@';
+	memcpy(value + 1, sa.sun_path + 1, namelen);
+	value[namelen + 1] = '\0';
+	r.notify_creds = setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) == 0;
+	if (!r.notify_creds)
+		dock_warn("--notify: SO_PASSCRED; any sender's READY=1 will count");
+	r.notify_w.fd = fd;
+	r.notify_w.cb = on_notify;
+	if (dock_loop_add(&r.notify_w, EPOLLIN) < 0) {
+		dock_warn("--notify: epoll");
+		close(fd);
+		return -1;
+	}
+	if (setenv("NOTIFY_SOCKET", value, 1) < 0) {
+		dock_warn("--notify: setenv");
+		dock_loop_del(&r.notify_w);
+		close(fd);
+		return -1;
+	}
+	dock_debug("notify: NOTIFY_SOCKET=%s", value);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+int dock_ready_setup(const struct dock_config *cfg)
+{
+	/* The root of "dock's tree" for both the notify sender check and
+	 * --strict-port-binding. */
+	r.self = proc_self();
+	if (cfg->notify) {
+		if (notify_open() < 0)
+			return -1;
+		r.notify_gate = dock_lifecycle_add_gate("notify (READY=1)");
+		if (r.notify_gate < 0) {
+			dock_warnx("--notify: too many readiness conditions");
+			return -1;
+		}
+	}
+	if (cfg->bind_port > 0) {
+		r.port = cfg->bind_port;
+		r.strict = cfg->strict_port_binding;
+		snprintf(r.port_gate_name, sizeof(r.port_gate_name), "port %d", r.port);
+		r.port_gate = dock_lifecycle_add_gate(r.port_gate_name);
+		if (r.port_gate < 0) {
+			dock_warnx("--bind-port: too many readiness conditions");
+			return -1;
+		}
+		r.probe.cb = on_probe;
+		dock_debug("waiting for port %d (%s)", r.port,
+			   r.strict ? "held by dock's tree" : "any socket of the network namespace");
+	}
+	return 0;
+}
+
+void dock_ready_started(pid_t pid)
+{
+	(void)pid;
+	if (r.port_gate < 0)
+		return;
+	r.started_ms = dock_now_ms();
+	/* The first probe at once: the port may be bound already. */
+	dock_timer_arm(&r.probe, r.started_ms);
+}

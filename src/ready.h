@@ -1,0 +1,36 @@
+/* Readiness: the conditions that hold "running" back, each a lifecycle gate.
+ *
+ * --bind-port: a TCP socket listening on the port, or a UDP socket bound to
+ * it, IPv4 or IPv6. The kernel has no event for a bind, so dock asks sock_diag
+ * netlink (or reads /proc/net/{tcp,udp}{,6} without it) on a short timer from
+ * the command's start until the port is seen; then the timer stops.
+ * --strict-port-binding: the socket must be held by a process of dock's tree.
+ *
+ * --notify: the sd_notify protocol. dock binds a datagram socket, names it in
+ * NOTIFY_SOCKET for the command, and READY=1 opens the gate. */
+#ifndef DOCK_READY_H
+#define DOCK_READY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "options.h"
+
+/* Before the command is spawned: adds the gates, opens the notify socket and
+ * sets NOTIFY_SOCKET in dock's environment. Returns 0, or -1 after a message
+ * when a readiness condition cannot be set up at all. */
+int dock_ready_setup(const struct dock_config *cfg);
+
+/* Right after the command's exec succeeded: starts probing for the port. */
+void dock_ready_started(pid_t pid);
+
+/* Longest sd_notify datagram dock reads; a longer one is ignored whole, as
+ * systemd does, rather than acted on in part. */
+#define DOCK_READY_NOTIFY_MAX 4096
+
+/* True when an sd_notify datagram holds the line "READY=1". Lines are split
+ * on '\n'; other assignments (STATUS=, MAINPID=, ...) are ignored. Pure. */
+bool dock_ready_notify_parse(const char *buf, size_t len);
+
+#endif
