@@ -1,5 +1,6 @@
 /* dock: start-up order, the loop's life, the exit status. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "io.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "loop.h"
@@ -29,6 +31,10 @@ extern char **environ;
 #define KILL_RETRIES 5
 #define KILL_RETRY_MS 1000
 
+/* How long the command's last output may take to reach a slow peer, and
+ * the log file to finish its archives, once the tree is gone. */
+#define IO_DRAIN_MS 5000
+
 static struct {
 	struct dock_config cfg;
 	bool pid1;
@@ -40,6 +46,21 @@ static struct {
 	struct dock_timer kill_timer;
 	struct dock_spawn_io sio;
 } d = { .sio = { .fd = { -1, -1, -1 } } };
+
+/* A runtime may start dock with 0, 1 or 2 closed. The first pipe dock
+ * made would then take that number, and the command would find its output
+ * pipe on its stdin. /dev/null holds the place. */
+static void ensure_std_fds(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(1);
+	}
+}
 
 static void strip_own_env(void)
 {
@@ -169,6 +190,7 @@ static void set_pdeathsig(int sig)
 int main(int argc, char **argv)
 {
 	char err[512];
+	int64_t drain_deadline;
 	int code;
 	pid_t pid;
 
@@ -177,6 +199,7 @@ int main(int argc, char **argv)
 		dock_warn("sigprocmask");
 		return 1;
 	}
+	ensure_std_fds();
 	switch (dock_options_parse(&d.cfg, argc, argv, environ, err, sizeof(err))) {
 	case DOCK_OPTIONS_RUN:
 		break;
@@ -222,6 +245,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (dock_io_setup(&d.cfg, &d.sio, err, sizeof(err)) < 0) {
+		dock_warnx("%s", err);
+		return 1;
+	}
 	/* Reporters and readiness conditions attach here, before the command
 	 * starts, so they see "starting" and can hold "running" back. */
 	if (dock_hook_setup(&d.cfg) < 0 || dock_statusfile_setup(&d.cfg) < 0)
@@ -235,11 +262,17 @@ int main(int argc, char **argv)
 	d.reaper.main_pid = pid;
 	dock_signals_set_target(&d.cfg, d.cfg.signal_group ? -pid : pid);
 	dock_debug("started %s as pid %d", d.cfg.command[0], (int)pid);
+	dock_io_started(pid);
 	dock_ready_started(pid);
 	dock_lifecycle_started(pid);
 
 	while (!d.done)
 		dock_loop_run_once();
+	/* Output still on its way to a file or a peer goes out first. */
+	drain_deadline = dock_now_ms() + IO_DRAIN_MS;
+	while (dock_io_busy() && dock_now_ms() < drain_deadline)
+		dock_loop_run_once_until(drain_deadline);
+	dock_io_close();
 	/* Hook deliveries still pending get at most --web-hook-timeout more;
 	 * the loop keeps reaping meanwhile. The drain deadline is a timer of
 	 * the hook's, so the loop wakes for it even if no fd ever does. */

@@ -82,6 +82,7 @@ static struct {
 	int lost_errno[NSOURCES];	/* why a source became VIA_NONE */
 	unsigned lost_unreported;	/* bit per source lost since the last report */
 	size_t last_total;		/* for debug lines on change only */
+	int last_transient;		/* errno of the last passing failure logged */
 	/* --strict-port-binding: what the last /proc walk looked for */
 	uint64_t checked[MAX_FOUND];
 	size_t nchecked;
@@ -301,6 +302,14 @@ static void keep(struct found *f, uint64_t inode)
 }
 
 /* A source sock_diag cannot serve goes to /proc/net. */
+/* A passing failure: logged when it is new, not at every probe. */
+static void transient(const char *what, int e)
+{
+	if (e != r.last_transient)
+		dock_debug("port %d: %s: %s; trying again", r.port, what, strerror(e));
+	r.last_transient = e;
+}
+
 static void netlink_lost(size_t i, int e)
 {
 	dock_debug("port %d: sock_diag cannot list %s sockets (%s); reading %s", r.port,
@@ -360,7 +369,7 @@ static bool probe_netlink(struct found *f)
 					netlink_lost(i, e);
 			return true;
 		}
-		dock_debug("port %d: sock_diag: %s; again next probe", r.port, strerror(e));
+		transient("sock_diag", e);
 		return false;
 	}
 	for (k = 0; k < n; k++) {
@@ -384,8 +393,7 @@ static bool probe_netlink(struct found *f)
 		const struct dock_sockdiag_scan *s = &scans[k];
 
 		if (s->error) {
-			dock_debug("port %d: sock_diag: %s; again next probe", r.port,
-				   strerror(s->error));
+			transient("sock_diag", s->error);
 			continue;
 		}
 		for (i = 0; i < s->ninodes; i++)
@@ -415,8 +423,12 @@ static int probe_procnet(size_t i, struct found *f)
 	size_t have = 0;
 	int fd = open(s->procnet, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return lasting_error(errno) ? -1 : 0;
+	if (fd < 0) {
+		if (lasting_error(errno))
+			return -1;
+		transient(s->procnet, errno);
+		return 0;
+	}
 	for (;;) {
 		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
 		char *p, *nl;
@@ -424,6 +436,7 @@ static int probe_procnet(size_t i, struct found *f)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
+			transient(s->procnet, errno);
 			close(fd);
 			return 0;
 		}

@@ -1,0 +1,407 @@
+#include "pump.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* Bounded work per wake-up: a command writing flat out must not keep dock
+ * from its signalfd. epoll is level-triggered, so what is left wakes the
+ * loop again at once. */
+#define STEPS_PER_RUN 16
+
+/* A UDP datagram carries at most this much payload over IPv4. */
+#define DGRAM_MAX 65507
+
+#define MAX_PUMPS 4
+#define MAX_ENDS 8
+
+enum { MOVED_NONE = 0, WOULD_BLOCK = -1, DEAD = -2 };
+
+static struct dock_pump *pumps[MAX_PUMPS];
+static int npumps;
+static struct dock_end *ends[MAX_ENDS];
+static int nends;
+
+static void on_end_event(struct dock_watcher *w, uint32_t events)
+{
+	(void)w;
+	(void)events;
+	dock_pumps_run();
+}
+
+void dock_end_init(struct dock_end *e, enum dock_end_type type, int fd)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->fd = fd;
+	e->pollable = type != DOCK_END_LOGFILE;
+	e->w.fd = fd;
+	e->w.cb = on_end_event;
+	e->w.data = e;
+}
+
+static void add_end(struct dock_end *e)
+{
+	int i;
+
+	for (i = 0; i < nends; i++)
+		if (ends[i] == e)
+			return;
+	if (nends < MAX_ENDS)
+		ends[nends++] = e;
+}
+
+int dock_pump_init(struct dock_pump *p, struct dock_end *from, struct dock_end *to,
+		   const struct dock_prefix *prefix, dock_pump_eof_fn on_eof)
+{
+	memset(p, 0, sizeof(*p));
+	if (npumps == MAX_PUMPS)
+		return -1;
+	p->from = from;
+	p->to = to;
+	p->prefix = prefix;
+	p->on_eof = on_eof;
+	p->out = malloc(DOCK_PUMP_BUFSIZE);
+	if (prefix != NULL)
+		p->raw = malloc(DOCK_PUMP_BUFSIZE / 2);
+	if (p->out == NULL || (prefix != NULL && p->raw == NULL)) {
+		free(p->out);
+		free(p->raw);
+		errno = ENOMEM;
+		return -1;
+	}
+	pumps[npumps++] = p;
+	add_end(from);
+	add_end(to);
+	return 0;
+}
+
+/* Returns bytes read, 0 at end of stream, WOULD_BLOCK. */
+static ssize_t end_read(struct dock_end *e, char *buf, size_t len)
+{
+	ssize_t n;
+
+	for (;;) {
+		switch (e->type) {
+		case DOCK_END_TLS:
+			n = dock_tls_read(e->tls, buf, len);
+			if (n == DOCK_TLS_WANT_READ || n == DOCK_TLS_WANT_WRITE)
+				return WOULD_BLOCK;
+			if (n == DOCK_TLS_ERROR) {
+				dock_warnx("--io peer: TLS: %s", dock_tls_error(e->tls));
+				return 0;
+			}
+			return n;
+		case DOCK_END_SOCKET:
+			n = recv(e->fd, buf, len, 0);
+			break;
+		default:
+			n = read(e->fd, buf, len);
+			break;
+		}
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			return WOULD_BLOCK;
+		/* EIO: the pty's last slave closed; ECONNRESET: the peer went.
+		 * Either way nothing more will come. */
+		if (errno != EIO && errno != ECONNRESET)
+			dock_warn("read from the command's stream");
+		return 0;
+	}
+}
+
+/* Returns bytes taken, WOULD_BLOCK, or DEAD when the end refuses for good. */
+static ssize_t end_write(struct dock_end *e, const char *buf, size_t len)
+{
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		switch (e->type) {
+		case DOCK_END_TLS:
+			n = dock_tls_write(e->tls, buf, len);
+			if (n == DOCK_TLS_WANT_READ || n == DOCK_TLS_WANT_WRITE)
+				return WOULD_BLOCK;
+			if (n == DOCK_TLS_ERROR)
+				return DEAD;
+			r = dock_tls_flush(e->tls);
+			if (r == DOCK_TLS_ERROR)
+				return DEAD;
+			return n;
+		case DOCK_END_LOGFILE:
+			n = dock_logfile_write(e->lf, buf, len);
+			return n < 0 ? DEAD : n;
+		case DOCK_END_SOCKET:
+		case DOCK_END_DGRAM:
+			n = send(e->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+			break;
+		default:
+			n = write(e->fd, buf, len);
+			break;
+		}
+		if (n >= 0)
+			return n;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			return WOULD_BLOCK;
+		/* A datagram receiver that is not listening (ICMP unreachable) loses
+		 * that datagram only; the next may find it up. */
+		if (e->type == DOCK_END_DGRAM && (errno == ECONNREFUSED || errno == ENOBUFS))
+			return (ssize_t)len;
+		return DEAD;
+	}
+}
+
+static void mark_dead(struct dock_end *e)
+{
+	if (!e->write_dead)
+		dock_debug("stream destination (fd %d) closed: its output is discarded", e->fd);
+	e->write_dead = true;
+}
+
+/* Sends the complete lines of out as one datagram each (without the
+ * newline), a line longer than a datagram in pieces, and keeps a trailing
+ * partial line at the buffer's start until its end or EOF arrives. */
+static int flush_datagrams(struct dock_pump *p)
+{
+	int progress = 0;
+
+	while (p->out_len > 0) {
+		char *start = p->out + p->out_off;
+		char *nl = memchr(start, '\n', p->out_len);
+		size_t line = nl ? (size_t)(nl - start) : p->out_len;
+		size_t chunk = line < DGRAM_MAX ? line : DGRAM_MAX;
+		bool full = p->out_off + p->out_len > DOCK_PUMP_BUFSIZE - DOCK_PREFIX_MAX - 1;
+		ssize_t n;
+
+		if (nl == NULL && chunk == line && !p->eof && !full) {
+			memmove(p->out, start, p->out_len);
+			p->out_off = 0;
+			return progress;
+		}
+		if (p->to->write_dead) {
+			n = (ssize_t)chunk;
+		} else if (chunk == 0) {
+			n = 0;	/* an empty line: nothing to send */
+		} else {
+			n = end_write(p->to, start, chunk);
+			if (n == WOULD_BLOCK)
+				return progress;
+			if (n == DEAD) {
+				mark_dead(p->to);
+				n = (ssize_t)chunk;
+			}
+		}
+		/* One datagram per send: what the kernel took is the chunk. */
+		if ((size_t)n == line && nl != NULL)
+			n++;	/* the newline itself */
+		else
+			n = (ssize_t)chunk;
+		p->out_off += (size_t)n;
+		p->out_len -= (size_t)n;
+		progress = 1;
+	}
+	p->out_off = 0;
+	return progress;
+}
+
+static int flush_out(struct dock_pump *p)
+{
+	int progress = 0;
+	ssize_t n;
+
+	if (p->to->type == DOCK_END_DGRAM)
+		return flush_datagrams(p);
+	while (p->out_len > 0) {
+		if (p->to->write_dead) {
+			p->out_len = 0;
+			break;
+		}
+		n = end_write(p->to, p->out + p->out_off, p->out_len);
+		if (n == WOULD_BLOCK)
+			return progress;
+		if (n == DEAD) {
+			mark_dead(p->to);
+			p->out_len = 0;
+			break;
+		}
+		p->out_off += (size_t)n;
+		p->out_len -= (size_t)n;
+		progress = 1;
+	}
+	p->out_off = 0;
+	return progress;
+}
+
+static void source_ended(struct dock_pump *p)
+{
+	p->eof = true;
+	p->from->read_eof = true;
+	if (p->on_eof)
+		p->on_eof(p);
+}
+
+/* Room left for reading: everything when out is empty; behind a kept
+ * partial line for datagrams. */
+static size_t out_room(const struct dock_pump *p)
+{
+	if (p->out_len == 0)
+		return DOCK_PUMP_BUFSIZE;
+	if (p->to->type == DOCK_END_DGRAM && p->out_off == 0 &&
+	    p->out_len < DOCK_PUMP_BUFSIZE - DOCK_PREFIX_MAX - 1)
+		return DOCK_PUMP_BUFSIZE - p->out_len;
+	return 0;
+}
+
+/* One round of work on a pump. Returns nonzero when something moved. */
+static int pump_step(struct dock_pump *p)
+{
+	size_t room, consumed;
+	ssize_t n;
+	int progress = flush_out(p);
+
+	room = out_room(p);
+	if (room == 0)
+		return progress;
+	if (p->prefix != NULL && p->raw_len > 0) {
+		if (room <= DOCK_PREFIX_MAX)
+			return progress;
+		n = (ssize_t)dock_prefix_apply(p->prefix, &p->pst, p->raw + p->raw_off, p->raw_len,
+					       p->out + p->out_len, room, &consumed);
+		p->out_len += (size_t)n;
+		p->raw_off += consumed;
+		p->raw_len -= consumed;
+		return 1;
+	}
+	if (p->eof)
+		return progress;
+	if (p->prefix == NULL && p->to->type == DOCK_END_LOGFILE && !p->splice_failed &&
+	    p->out_len == 0) {
+		n = dock_logfile_splice(p->to->lf, p->from->fd, 1 << 20);
+		if (n > 0)
+			return 1;
+		if (n == 0) {
+			source_ended(p);
+			return 1;
+		}
+		if (errno == EAGAIN)
+			return progress;
+		if (errno != EINTR)
+			p->splice_failed = true;	/* EINVAL: fall back to copying */
+		return 1;
+	}
+	if (p->prefix != NULL) {
+		n = end_read(p->from, p->raw, DOCK_PUMP_BUFSIZE / 2);
+		if (n > 0) {
+			p->raw_off = 0;
+			p->raw_len = (size_t)n;
+		}
+	} else {
+		n = end_read(p->from, p->out + p->out_len, room);
+		if (n > 0)
+			p->out_len += (size_t)n;
+	}
+	if (n == WOULD_BLOCK)
+		return progress;
+	if (n == 0) {
+		source_ended(p);
+		/* A kept partial datagram line goes out now. */
+		flush_out(p);
+	}
+	return 1;
+}
+
+static bool wants_input(const struct dock_pump *p)
+{
+	return !p->eof && p->raw_len == 0 && out_room(p) > 0;
+}
+
+static void update_interest(struct dock_end *e)
+{
+	uint32_t ev = 0;
+	int i;
+
+	if (!e->pollable)
+		return;
+	for (i = 0; i < npumps; i++) {
+		struct dock_pump *p = pumps[i];
+
+		if (p->from == e && wants_input(p))
+			ev |= EPOLLIN;
+		if (p->to == e && p->out_len > 0 && !e->write_dead &&
+		    !(e->type == DOCK_END_DGRAM && out_room(p) > 0 && !p->eof))
+			ev |= EPOLLOUT;
+	}
+	/* TLS records may wait in the engine after the pump's bytes went in. */
+	if (e->type == DOCK_END_TLS && !e->write_dead)
+		ev |= ev != 0 ? dock_tls_events(e->tls) : (dock_tls_events(e->tls) & EPOLLOUT);
+	if (ev == e->events && e->registered)
+		return;
+	/* An end that waits for nothing leaves epoll entirely: a hung-up pipe
+	 * would otherwise report EPOLLHUP on every wait while its pump cannot
+	 * take more. */
+	if (ev == 0) {
+		if (e->registered)
+			dock_loop_del(&e->w);
+		e->registered = false;
+	} else if (e->registered) {
+		if (dock_loop_mod(&e->w, ev) < 0)
+			dock_warn("epoll_ctl");
+	} else if (dock_loop_add(&e->w, ev) == 0) {
+		e->registered = true;
+	} else if (errno == EPERM) {
+		/* /dev/null and the like cannot be polled: always ready. */
+		e->pollable = false;
+	} else {
+		dock_warn("epoll_ctl");
+	}
+	e->events = ev;
+}
+
+void dock_pumps_run(void)
+{
+	int i, round, moved;
+
+	for (round = 0; round < STEPS_PER_RUN; round++) {
+		moved = 0;
+		for (i = 0; i < npumps; i++)
+			moved |= pump_step(pumps[i]);
+		if (!moved)
+			break;
+	}
+	for (i = 0; i < nends; i++) {
+		struct dock_end *e = ends[i];
+
+		if (e->type == DOCK_END_TLS && !e->write_dead &&
+		    dock_tls_flush(e->tls) == DOCK_TLS_ERROR)
+			mark_dead(e);
+		update_interest(e);
+	}
+}
+
+bool dock_pumps_busy(void)
+{
+	int i;
+
+	for (i = 0; i < npumps; i++) {
+		struct dock_pump *p = pumps[i];
+
+		if (p->input || p->to->write_dead)
+			continue;
+		if (!p->eof || p->out_len > 0 || p->raw_len > 0)
+			return true;
+	}
+	for (i = 0; i < nends; i++)
+		if (ends[i]->type == DOCK_END_TLS && !ends[i]->write_dead &&
+		    (dock_tls_events(ends[i]->tls) & EPOLLOUT))
+			return true;
+	return false;
+}

@@ -1,0 +1,74 @@
+/* Pumps move bytes from one endpoint to another inside the loop: the
+ * command's output to dock's stdout, a file, a peer or datagrams; a peer's
+ * input to the command's terminal. Each has a fixed buffer; when the
+ * destination is slow the pump stops reading its source, so the command
+ * blocks in write() instead of dock buffering without bound. */
+#ifndef DOCK_PUMP_H
+#define DOCK_PUMP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "logfile.h"
+#include "loop.h"
+#include "prefix.h"
+#include "tls.h"
+
+enum dock_end_type {
+	DOCK_END_FD,		/* pipe, pty master, tty or inherited fd: read/write */
+	DOCK_END_SOCKET,	/* stream socket: recv/send without SIGPIPE */
+	DOCK_END_TLS,		/* stream socket with a TLS session */
+	DOCK_END_DGRAM,		/* connected datagram socket: a datagram per line */
+	DOCK_END_LOGFILE,	/* the --io log file */
+};
+
+struct dock_end {
+	enum dock_end_type type;
+	int fd;
+	bool pollable;		/* epoll works on fd (not a regular file) */
+	struct dock_tls *tls;
+	struct dock_logfile *lf;
+	struct dock_watcher w;
+	bool registered;
+	uint32_t events;	/* epoll interest now */
+	bool read_eof;		/* nothing more will come from this end */
+	bool write_dead;	/* writes fail for good: output is discarded */
+};
+
+struct dock_pump;
+typedef void (*dock_pump_eof_fn)(struct dock_pump *p);
+
+#define DOCK_PUMP_BUFSIZE 65536
+
+struct dock_pump {
+	struct dock_end *from, *to;
+	const struct dock_prefix *prefix;	/* NULL: no prefix */
+	struct dock_prefix_state pst;
+	dock_pump_eof_fn on_eof;		/* the source ended */
+	bool input;				/* peer to command: not drained at exit */
+	bool eof;
+	bool splice_failed;
+	/* Raw input awaiting the prefixer (only with a prefix). */
+	char *raw;
+	size_t raw_off, raw_len;
+	/* Output awaiting the destination. */
+	char *out;
+	size_t out_off, out_len;
+};
+
+/* Prepares an end; fd must be non-blocking unless the end is a regular
+ * file. */
+void dock_end_init(struct dock_end *e, enum dock_end_type type, int fd);
+
+/* Sets up a pump (allocating its buffers) and registers its ends. */
+int dock_pump_init(struct dock_pump *p, struct dock_end *from, struct dock_end *to,
+		   const struct dock_prefix *prefix, dock_pump_eof_fn on_eof);
+
+/* Moves what can move now in every pump, then updates epoll interest. */
+void dock_pumps_run(void);
+
+/* True while some output pump still has bytes to deliver or a source to
+ * read (input pumps, from a peer to the command, are not waited for). */
+bool dock_pumps_busy(void);
+
+#endif
