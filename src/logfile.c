@@ -1,0 +1,1114 @@
+/* The --io log file. Without rotation the command writes into the file
+ * itself. With rotation dock is the file's only writer: the command writes
+ * into a pipe, and the pump moves its bytes here, so dock knows where every
+ * line ends and can rotate between two lines.
+ *
+ * A rotation renames the live file to a hidden name beside it and opens the
+ * path anew: two system calls, nothing copied, so the command's output never
+ * waits on it. The renamed content is then gzipped into BASE_STAMP.gz.tmp a
+ * slice at a time from the loop's timer, renamed to BASE_STAMP.gz once
+ * complete, and the raw copy is removed. All names are in rotate.h. */
+#include "logfile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gzip.h"
+#include "log.h"
+#include "loop.h"
+#include "rotate.h"
+#include "url.h"
+
+/* Rotated files awaiting compression. A rotation that finds the queue full
+ * (the command logs faster than level-1 gzip runs, ~100-200 MB/s) renames
+ * the content straight to its uncompressed archive name BASE_STAMP: nothing
+ * is lost, the rotation is not delayed, the disk holds more, and the next
+ * start of dock compresses it. */
+#define MAX_PENDING 4
+/* How long dock_logfile_finish lets compression run at exit. Beyond it the
+ * remaining content is left uncompressed under its archive name. Docker
+ * gives a container 10 s to stop, and the tree's shutdown comes first. */
+#define DRAIN_MS 3000
+/* A rotation that failed (directory gone, read-only) is retried at the next
+ * period, or after this long when only --log-max-size triggers it. */
+#define RETRY_MS 10000
+/* A due rotation waits for the end of the current line, but not without
+ * bound: a stream without newlines would otherwise never rotate. */
+#define LINE_WAIT_MAX (1024 * 1024)
+/* During a disk-full episode: one warning when it ends, or this often while
+ * it lasts. */
+#define DISK_FULL_REPORT_MS 60000
+/* After finding no archive to delete, look again only this much later: a
+ * full disk otherwise costs a directory scan per write. */
+#define VICTIM_RESCAN_MS 1000
+/* Bounds one retention scan of a directory with very many archives. */
+#define SCAN_MAX_KEYS 65536
+#define SCRATCH_SIZE (16 * 1024)
+
+enum job_source {
+	SRC_RAW,	/* .BASE_STAMP.raw */
+	SRC_PLAIN,	/* BASE_STAMP, left uncompressed by an earlier run */
+	SRC_UNLINKED,	/* the live file was removed under dock: only the fd */
+};
+
+struct job {
+	int fd;			/* the content, read from offset 0 */
+	int tmp_fd;		/* BASE_STAMP.gz.tmp once started, else -1 */
+	struct dock_archive_key key;
+	enum job_source src;
+};
+
+struct dock_logfile {
+	bool direct;
+	int fd;
+	mode_t mode;			/* of the live file, for its successors */
+	char path[PATH_MAX];
+	size_t dirlen;			/* path[0..dirlen) is the directory, with '/' */
+	const char *base;		/* the file's name, inside path */
+
+	/* dock is the only writer, so its offset is the file's size. */
+	uint64_t size;
+	int last;			/* last byte written, -1 unknown (after splice) */
+	bool cut;			/* output was dropped since the last write */
+
+	uint64_t period_ms, max_size;
+	unsigned keep;
+	int64_t next_period;		/* absolute, dock_now_ms() */
+	bool due;			/* the period asks for a rotation */
+	uint64_t waited;		/* bytes written while due, mid-line */
+	int64_t blocked_until;		/* after a failed rotation */
+	bool rotate_failing;		/* warned once for this run of failures */
+	struct dock_archive_key last_key;
+
+	struct job jobs[MAX_PENDING];
+	unsigned njobs;
+	struct dock_gzip *gz;		/* only while jobs exist */
+	int64_t parked_until;		/* compression cannot go on before */
+	bool compress_failing;
+	bool overflow_warned;
+	bool finishing;
+	int64_t drain_deadline;
+
+	/* One disk-full (or write error) episode. */
+	bool full;
+	int full_errno;
+	uint64_t lost;
+	unsigned dropped_archives;
+	int64_t full_report_at;
+	int64_t victims_rescan_at;
+
+	struct dock_timer timer;
+	char name[PATH_MAX], name2[PATH_MAX];
+	char scratch[SCRATCH_SIZE];
+};
+
+static void schedule(struct dock_logfile *lf);
+static void retention(struct dock_logfile *lf);
+
+/* ------------------------------------------------------------------ names */
+
+/* The path of an archive name in the log's directory, built in buf. NULL
+ * (errno ENAMETOOLONG) when it does not fit. */
+static const char *archive_path(struct dock_logfile *lf, char *buf, const struct dock_archive_key *key,
+				enum dock_archive_kind kind)
+{
+	int n;
+
+	if (lf->dirlen >= PATH_MAX)
+		goto toolong;
+	memcpy(buf, lf->path, lf->dirlen);
+	n = dock_rotate_name(buf + lf->dirlen, PATH_MAX - lf->dirlen, lf->base, key, kind);
+	if (n < 0)
+		goto toolong;
+	return buf;
+toolong:
+	errno = ENAMETOOLONG;
+	return NULL;
+}
+
+static bool archive_exists(struct dock_logfile *lf, const struct dock_archive_key *key)
+{
+	static const enum dock_archive_kind kinds[] = { DOCK_ARCHIVE_GZ, DOCK_ARCHIVE_PLAIN,
+							DOCK_ARCHIVE_RAW, DOCK_ARCHIVE_TMP };
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const char *p = archive_path(lf, lf->name2, key, kinds[i]);
+
+		if (p && lstat(p, &st) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void unlink_kind(struct dock_logfile *lf, const struct dock_archive_key *key, enum dock_archive_kind kind)
+{
+	const char *p = archive_path(lf, lf->name2, key, kind);
+
+	if (p && unlink(p) < 0 && errno != ENOENT)
+		dock_warn("%s: cannot remove %s", lf->path, p);
+}
+
+/* Calls fn for every entry of the log's directory that is one of our
+ * archive names. Returns -1 when the directory cannot be read. */
+static int scan_dir(struct dock_logfile *lf,
+		    void (*fn)(struct dock_logfile *lf, const struct dock_archive_key *key,
+			       enum dock_archive_kind kind, void *arg),
+		    void *arg)
+{
+	struct dock_archive_key key;
+	enum dock_archive_kind kind;
+	struct dirent *de;
+	DIR *d;
+
+	if (lf->dirlen == 0) {
+		d = opendir(".");
+	} else {
+		memcpy(lf->name2, lf->path, lf->dirlen);
+		lf->name2[lf->dirlen] = '\0';
+		d = opendir(lf->name2);
+	}
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (dock_rotate_parse(lf->base, de->d_name, &key, &kind) == 0)
+			fn(lf, &key, kind, arg);
+	closedir(d);
+	return 0;
+}
+
+/* ------------------------------------------------------------- disk full */
+
+static void report_disk_full(struct dock_logfile *lf)
+{
+	char deleted[96] = "";
+
+	if (!lf->full)
+		return;
+	if (lf->dropped_archives)
+		snprintf(deleted, sizeof(deleted), "; deleted %u oldest archive(s) to make room",
+			 lf->dropped_archives);
+	errno = lf->full_errno;
+	if (lf->lost)
+		dock_warn("%s: %llu bytes of output lost%s", lf->path, (unsigned long long)lf->lost, deleted);
+	else
+		dock_warn("%s: disk full%s", lf->path, deleted);
+	lf->lost = 0;
+	lf->dropped_archives = 0;
+	lf->full_report_at = dock_now_ms() + DISK_FULL_REPORT_MS;
+}
+
+static void begin_full(struct dock_logfile *lf, int err)
+{
+	if (!lf->full) {
+		lf->full = true;
+		lf->full_errno = err;
+		lf->full_report_at = dock_now_ms() + DISK_FULL_REPORT_MS;
+	}
+}
+
+/* A write went through: a disk-full episode, if any, is over. */
+static void end_full(struct dock_logfile *lf)
+{
+	if (lf->full) {
+		report_disk_full(lf);
+		lf->full = false;
+	}
+}
+
+static void count_lost(struct dock_logfile *lf, uint64_t n, int err)
+{
+	begin_full(lf, err);
+	lf->cut = true;
+	lf->lost += n;
+	if (dock_now_ms() >= lf->full_report_at)
+		report_disk_full(lf);
+}
+
+static void find_oldest(struct dock_logfile *lf, const struct dock_archive_key *key,
+			enum dock_archive_kind kind, void *arg)
+{
+	struct dock_archive_key *oldest = arg;
+
+	(void)lf;
+	if ((kind == DOCK_ARCHIVE_GZ || kind == DOCK_ARCHIVE_PLAIN) &&
+	    (oldest->stamp == 0 || dock_rotate_key_cmp(key, oldest) < 0))
+		*oldest = *key;
+}
+
+static void forget_jobs_of(struct dock_logfile *lf, const struct dock_archive_key *key);
+
+/* Deletes the oldest archive of this log to make room on a full disk.
+ * Returns false when there is none. */
+static bool make_room(struct dock_logfile *lf, int err)
+{
+	struct dock_archive_key oldest = { 0, 0 };
+	int64_t now = dock_now_ms();
+
+	if (err != ENOSPC && err != EDQUOT)
+		return false;
+	if (now < lf->victims_rescan_at)
+		return false;
+	if (scan_dir(lf, find_oldest, &oldest) < 0 || oldest.stamp == 0) {
+		lf->victims_rescan_at = now + VICTIM_RESCAN_MS;
+		return false;
+	}
+	forget_jobs_of(lf, &oldest);
+	unlink_kind(lf, &oldest, DOCK_ARCHIVE_GZ);
+	unlink_kind(lf, &oldest, DOCK_ARCHIVE_PLAIN);
+	begin_full(lf, err);
+	lf->dropped_archives++;
+	return true;
+}
+
+/* -------------------------------------------------------------- writing */
+
+/* Writes all of p, or drops what cannot be written (after deleting old
+ * archives for room) and counts it: the command must never block on a
+ * full disk. */
+static void put(struct dock_logfile *lf, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(lf->fd, p, n);
+
+		if (w > 0) {
+			lf->size += (uint64_t)w;
+			lf->last = (unsigned char)p[w - 1];
+			lf->cut = false;
+			p += w;
+			n -= (size_t)w;
+			end_full(lf);
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && make_room(lf, errno))
+			continue;
+		count_lost(lf, n, w < 0 ? errno : ENOSPC);
+		return;
+	}
+}
+
+/* --------------------------------------------------------------- rotation */
+
+static bool rotation_wanted(struct dock_logfile *lf)
+{
+	if (lf->direct || lf->finishing)
+		return false;
+	if (!lf->due && !(lf->max_size && lf->size >= lf->max_size))
+		return false;
+	if (lf->blocked_until && dock_now_ms() < lf->blocked_until)
+		return false;
+	return true;
+}
+
+/* True when the file ends with a complete line (or is empty). After a
+ * splice dock has not seen the bytes, so it reads back the last one. */
+static bool at_line_end(struct dock_logfile *lf)
+{
+	unsigned char c;
+
+	/* The rest of a line cut by a full disk will never come: waiting for
+	 * its end would hold the rotation (which frees room) for good. */
+	if (lf->size == 0 || lf->cut)
+		return true;
+	if (lf->last < 0) {
+		if (pread(lf->fd, &c, 1, (off_t)(lf->size - 1)) != 1)
+			return true;	/* unreadable: do not hold the rotation forever */
+		lf->last = c;
+	}
+	return lf->last == '\n';
+}
+
+static void rotation_failed(struct dock_logfile *lf, const char *what)
+{
+	if (!lf->rotate_failing)
+		dock_warn("%s: cannot rotate (%s); writing on, will retry", lf->path, what);
+	else
+		dock_debug("%s: rotation failed again (%s): %s", lf->path, what, strerror(errno));
+	lf->rotate_failing = true;
+	lf->blocked_until = dock_now_ms() + RETRY_MS;
+}
+
+/* Opens the live path for a new file. O_APPEND is left out on purpose:
+ * splice(2) refuses a file opened with it (EINVAL), and dock is the only
+ * writer, so its offset is the end anyway. */
+static int open_live(struct dock_logfile *lf)
+{
+	int fd = open(lf->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, lf->mode);
+
+	if (fd >= 0) {
+		/* The umask may have narrowed the mode; the successor gets the
+		 * mode the file had (a shipper may need to read it). */
+		(void)fchmod(fd, lf->mode);
+		return fd;
+	}
+	if (errno != EEXIST)
+		return -1;
+	/* Someone made the file between the rename and now: append to it. */
+	fd = open(lf->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static bool next_key(struct dock_logfile *lf, struct dock_archive_key *key)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return false;
+	if (!dock_rotate_next_key(&lf->last_key, dock_rotate_stamp(&tm), key))
+		return false;
+	/* A name left by an earlier run of dock in the same second. */
+	while (archive_exists(lf, key)) {
+		if (key->seq == DOCK_ROTATE_SEQ_MAX)
+			return false;
+		key->seq++;
+	}
+	return true;
+}
+
+static void enqueue(struct dock_logfile *lf, int fd, const struct dock_archive_key *key, enum job_source src)
+{
+	struct job *j = &lf->jobs[lf->njobs++];
+
+	j->fd = fd;
+	j->tmp_fd = -1;
+	j->key = *key;
+	j->src = src;
+}
+
+static void drop_job(struct dock_logfile *lf, unsigned i)
+{
+	struct job *j = &lf->jobs[i];
+
+	if (j->tmp_fd >= 0) {
+		close(j->tmp_fd);
+		unlink_kind(lf, &j->key, DOCK_ARCHIVE_TMP);
+	}
+	close(j->fd);
+	memmove(&lf->jobs[i], &lf->jobs[i + 1], (lf->njobs - i - 1) * sizeof(lf->jobs[0]));
+	lf->njobs--;
+	if (lf->njobs == 0) {
+		/* Give the compressor's ~360 KiB back while idle. */
+		dock_gzip_free(lf->gz);
+		lf->gz = NULL;
+		lf->compress_failing = false;
+		lf->overflow_warned = false;
+	}
+}
+
+/* Retention deleted an archive that a job was still to (re)compress. */
+static void forget_jobs_of(struct dock_logfile *lf, const struct dock_archive_key *key)
+{
+	unsigned i = 0;
+
+	while (i < lf->njobs) {
+		if (dock_rotate_key_cmp(&lf->jobs[i].key, key) == 0) {
+			if (lf->jobs[i].src == SRC_RAW)
+				unlink_kind(lf, key, DOCK_ARCHIVE_RAW);
+			drop_job(lf, i);
+		} else {
+			i++;
+		}
+	}
+}
+
+/* Pending content is newer than every archive, so when more is pending
+ * than --log-keep allows, the oldest pending would be deleted as soon as it
+ * became an archive: drop it now, and spare the compression. */
+static void drop_doomed_jobs(struct dock_logfile *lf)
+{
+	while (lf->njobs > lf->keep) {
+		struct dock_archive_key key = lf->jobs[0].key;
+
+		dock_debug("%s: dropping pending rotation beyond --log-keep", lf->path);
+		if (lf->jobs[0].src == SRC_RAW)
+			unlink_kind(lf, &key, DOCK_ARCHIVE_RAW);
+		else if (lf->jobs[0].src == SRC_PLAIN)
+			unlink_kind(lf, &key, DOCK_ARCHIVE_PLAIN);
+		drop_job(lf, 0);
+	}
+}
+
+static void rotate(struct dock_logfile *lf)
+{
+	struct dock_archive_key key;
+	struct stat fst, pst;
+	enum dock_archive_kind kind;
+	const char *dest = NULL;
+	bool linked;
+	int nfd, old;
+
+	lf->due = false;
+	lf->waited = 0;
+	if (lf->size == 0)
+		return;		/* nothing to archive: no empty archives */
+	if (!next_key(lf, &key)) {
+		/* 99 rotations in this second already: wait for the next. */
+		lf->blocked_until = dock_now_ms() + 1000;
+		return;
+	}
+	linked = fstat(lf->fd, &fst) == 0 && fst.st_nlink > 0 && stat(lf->path, &pst) == 0 &&
+		 pst.st_dev == fst.st_dev && pst.st_ino == fst.st_ino;
+	if (linked) {
+		kind = lf->njobs < MAX_PENDING ? DOCK_ARCHIVE_RAW : DOCK_ARCHIVE_PLAIN;
+		dest = archive_path(lf, lf->name, &key, kind);
+		if (dest == NULL || rename(lf->path, dest) < 0) {
+			rotation_failed(lf, "rename");
+			return;
+		}
+		nfd = open_live(lf);
+		if (nfd < 0) {
+			int saved = errno;
+
+			/* Put the file back so the path keeps growing. */
+			if (rename(dest, lf->path) < 0)
+				dock_warn("%s: cannot rename %s back", lf->path, dest);
+			errno = saved;
+			rotation_failed(lf, "reopen");
+			return;
+		}
+	} else {
+		/* The file was removed or replaced under dock (its directory
+		 * deleted, an outside rotation): the content lives on only in
+		 * the fd, so it is archived from there. */
+		if (lf->njobs == MAX_PENDING) {
+			errno = EBUSY;
+			rotation_failed(lf, "compression queue full");
+			return;
+		}
+		nfd = open_live(lf);
+		if (nfd < 0) {
+			rotation_failed(lf, "reopen");
+			return;
+		}
+		kind = DOCK_ARCHIVE_RAW;
+	}
+	if (lf->rotate_failing)
+		dock_warnx("%s: rotation works again", lf->path);
+	lf->rotate_failing = false;
+	lf->blocked_until = 0;
+	old = lf->fd;
+	lf->fd = nfd;
+	{
+		off_t end = lseek(nfd, 0, SEEK_END);
+
+		lf->size = end > 0 ? (uint64_t)end : 0;
+	}
+	lf->last = -1;
+	lf->cut = false;
+	lf->last_key = key;
+	dock_debug("%s: rotated (%s)", lf->path, dest ? dest : "content of a removed file");
+	if (kind == DOCK_ARCHIVE_PLAIN) {
+		close(old);
+		if (!lf->overflow_warned)
+			dock_warnx("%s: compression falls behind; keeping %s uncompressed", lf->path, dest);
+		lf->overflow_warned = true;
+		retention(lf);
+	} else {
+		enqueue(lf, old, &key, linked ? SRC_RAW : SRC_UNLINKED);
+		drop_doomed_jobs(lf);
+	}
+	schedule(lf);
+}
+
+static void try_rotate(struct dock_logfile *lf)
+{
+	if (rotation_wanted(lf) && at_line_end(lf))
+		rotate(lf);
+}
+
+/* ------------------------------------------------------------- retention */
+
+struct key_list {
+	struct dock_archive_key *keys;
+	size_t n, cap;
+	bool truncated;
+};
+
+static void collect_key(struct dock_logfile *lf, const struct dock_archive_key *key,
+			enum dock_archive_kind kind, void *arg)
+{
+	struct key_list *kl = arg;
+
+	(void)lf;
+	if (kind != DOCK_ARCHIVE_GZ && kind != DOCK_ARCHIVE_PLAIN)
+		return;
+	if (kl->n == kl->cap) {
+		size_t cap = kl->cap ? kl->cap * 2 : 64;
+		struct dock_archive_key *k;
+
+		if (cap > SCAN_MAX_KEYS || (k = realloc(kl->keys, cap * sizeof(*k))) == NULL) {
+			kl->truncated = true;
+			return;
+		}
+		kl->keys = k;
+		kl->cap = cap;
+	}
+	kl->keys[kl->n++] = *key;
+}
+
+/* Keeps the newest --log-keep archives of this file (compressed or not)
+ * and deletes the rest, oldest first. Other files' archives never match
+ * dock_rotate_parse for this base. */
+static void retention(struct dock_logfile *lf)
+{
+	struct key_list kl = { NULL, 0, 0, false };
+	size_t i, doomed;
+
+	if (scan_dir(lf, collect_key, &kl) < 0) {
+		dock_debug("%s: cannot read the directory for retention: %s", lf->path, strerror(errno));
+		return;
+	}
+	if (kl.truncated)
+		dock_debug("%s: too many archives to consider at once; pruning the first %zu",
+			   lf->path, kl.n);
+	doomed = dock_rotate_select(kl.keys, &kl.n, lf->keep);
+	for (i = 0; i < doomed; i++) {
+		dock_debug("%s: retention removes archive %014llu_%02u", lf->path,
+			   (unsigned long long)kl.keys[i].stamp, kl.keys[i].seq);
+		forget_jobs_of(lf, &kl.keys[i]);
+		unlink_kind(lf, &kl.keys[i], DOCK_ARCHIVE_GZ);
+		unlink_kind(lf, &kl.keys[i], DOCK_ARCHIVE_PLAIN);
+	}
+	free(kl.keys);
+}
+
+/* ----------------------------------------------------------- compression */
+
+/* Gives up compressing the first job, keeping its content uncompressed
+ * under the archive name BASE_STAMP when it has a name at all. */
+static void abandon_job(struct dock_logfile *lf, const char *why)
+{
+	struct job *j = &lf->jobs[0];
+	const char *raw, *plain;
+
+	switch (j->src) {
+	case SRC_RAW:
+		raw = archive_path(lf, lf->name, &j->key, DOCK_ARCHIVE_RAW);
+		plain = archive_path(lf, lf->name2, &j->key, DOCK_ARCHIVE_PLAIN);
+		if (raw && plain && rename(raw, plain) == 0)
+			dock_warnx("%s: %s; kept %s uncompressed", lf->path, why, plain);
+		else
+			dock_warn("%s: %s; content left in %s", lf->path, why, raw ? raw : "(name too long)");
+		break;
+	case SRC_PLAIN:
+		dock_warnx("%s: %s; %s stays uncompressed", lf->path, why,
+			   archive_path(lf, lf->name, &j->key, DOCK_ARCHIVE_PLAIN));
+		break;
+	case SRC_UNLINKED:
+		dock_warnx("%s: %s; the content of the removed log file is lost", lf->path, why);
+		break;
+	}
+	drop_job(lf, 0);
+	retention(lf);
+}
+
+static void finish_job(struct dock_logfile *lf)
+{
+	struct job *j = &lf->jobs[0];
+	const char *tmp, *gz;
+
+	/* Durable before the raw copy goes: without it, a crash soon after
+	 * could leave an empty archive and no raw file. Writeback of the
+	 * archive was started slice by slice, so little is left to wait for. */
+	if (fdatasync(j->tmp_fd) < 0 && errno != EINVAL) {
+		int saved = errno;
+
+		if (make_room(lf, saved))
+			dock_debug("%s: sync failed, made room", lf->path);
+		errno = saved;
+		abandon_job(lf, "cannot write the archive");
+		return;
+	}
+	close(j->tmp_fd);
+	j->tmp_fd = -1;
+	tmp = archive_path(lf, lf->name, &j->key, DOCK_ARCHIVE_TMP);
+	gz = archive_path(lf, lf->name2, &j->key, DOCK_ARCHIVE_GZ);
+	if (tmp == NULL || gz == NULL || rename(tmp, gz) < 0) {
+		dock_warn("%s: cannot rename the finished archive", lf->path);
+		if (tmp)
+			unlink(tmp);
+		abandon_job(lf, "archive not renamed");
+		return;
+	}
+	dock_debug("%s: archived %llu bytes into %llu", lf->path,
+		   (unsigned long long)dock_gzip_in_bytes(lf->gz), (unsigned long long)dock_gzip_out_bytes(lf->gz));
+	if (j->src == SRC_RAW)
+		unlink_kind(lf, &j->key, DOCK_ARCHIVE_RAW);
+	else if (j->src == SRC_PLAIN)
+		unlink_kind(lf, &j->key, DOCK_ARCHIVE_PLAIN);
+	lf->compress_failing = false;
+	drop_job(lf, 0);
+	retention(lf);
+}
+
+/* The directory refuses new files (read-only, gone): try again later
+ * rather than every slice. */
+static void park(struct dock_logfile *lf, const char *what)
+{
+	if (!lf->compress_failing)
+		dock_warn("%s: cannot %s; compression will retry", lf->path, what);
+	lf->compress_failing = true;
+	lf->parked_until = dock_now_ms() + RETRY_MS;
+}
+
+/* One bounded slice: at most DOCK_GZIP_SLICE bytes of input, so the loop
+ * gets back to the pipes within about a millisecond. */
+static void compress_slice(struct dock_logfile *lf)
+{
+	struct job *j = &lf->jobs[0];
+	enum dock_gzip_result r;
+	const char *tmp;
+
+	if (lf->gz == NULL && (lf->gz = dock_gzip_new()) == NULL) {
+		abandon_job(lf, "no memory to compress");
+		return;
+	}
+	if (j->tmp_fd < 0) {
+		tmp = archive_path(lf, lf->name, &j->key, DOCK_ARCHIVE_TMP);
+		if (tmp == NULL) {
+			abandon_job(lf, "archive name too long");
+			return;
+		}
+		j->tmp_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, lf->mode);
+		if (j->tmp_fd < 0) {
+			if (make_room(lf, errno))
+				return;
+			if (errno == ENOSPC || errno == EDQUOT)
+				abandon_job(lf, "disk full");
+			else
+				park(lf, "create an archive");
+			return;
+		}
+		(void)fchmod(j->tmp_fd, lf->mode);
+		dock_gzip_start(lf->gz, j->fd, j->tmp_fd);
+	}
+	r = dock_gzip_step(lf->gz, DOCK_GZIP_SLICE);
+	switch (r) {
+	case DOCK_GZIP_MORE:
+		break;
+	case DOCK_GZIP_DONE:
+		finish_job(lf);
+		break;
+	case DOCK_GZIP_EWRITE:
+		/* The unwritten output stays in the compressor: after room
+		 * is made the next slice writes it. */
+		if (make_room(lf, errno))
+			break;
+		abandon_job(lf, errno == ENOSPC || errno == EDQUOT ? "disk full while compressing"
+								    : "cannot write the archive");
+		break;
+	case DOCK_GZIP_EREAD:
+		abandon_job(lf, "cannot read the rotated log");
+		break;
+	}
+}
+
+static void abandon_all(struct dock_logfile *lf, const char *why)
+{
+	while (lf->njobs > 0)
+		abandon_job(lf, why);
+}
+
+/* ------------------------------------------------------------------ timer */
+
+/* The one timer of a log file: the next period, or right away while there
+ * is compression to do. Idle without a period, nothing is armed. */
+static void schedule(struct dock_logfile *lf)
+{
+	int64_t at = -1, now;
+
+	if (lf->direct)
+		return;
+	if (lf->period_ms && !lf->finishing)
+		at = lf->next_period;
+	if (lf->njobs > 0) {
+		now = dock_now_ms();
+		int64_t w = lf->parked_until > now ? lf->parked_until : now;
+
+		if (lf->finishing && lf->drain_deadline < w)
+			w = lf->drain_deadline;
+		if (at < 0 || w < at)
+			at = w;
+	}
+	if (at < 0)
+		dock_timer_cancel(&lf->timer);
+	else
+		dock_timer_arm(&lf->timer, at);
+}
+
+static void on_timer(struct dock_timer *t)
+{
+	struct dock_logfile *lf = t->data;
+	int64_t now = dock_now_ms();
+
+	if (lf->period_ms && !lf->finishing && now >= lf->next_period) {
+		/* Absolute deadlines: a late wake-up does not shift later
+		 * periods; missed ones (a suspended host) collapse into one. */
+		while (lf->next_period <= now)
+			lf->next_period += (int64_t)lf->period_ms;
+		lf->due = true;
+		lf->blocked_until = 0;
+		try_rotate(lf);
+	}
+	if (lf->njobs > 0) {
+		if (lf->finishing && now >= lf->drain_deadline)
+			abandon_all(lf, "compression cut short at exit");
+		else if (now >= lf->parked_until)
+			compress_slice(lf);
+	}
+	schedule(lf);
+}
+
+/* -------------------------------------------------------------- recovery */
+
+struct leftovers {
+	struct dock_archive_key keys[MAX_PENDING * 4];
+	enum dock_archive_kind kinds[MAX_PENDING * 4];
+	size_t n;
+};
+
+static void find_leftover(struct dock_logfile *lf, const struct dock_archive_key *key,
+			  enum dock_archive_kind kind, void *arg)
+{
+	struct leftovers *lo = arg;
+	size_t i;
+
+	if (dock_rotate_key_cmp(key, &lf->last_key) > 0)
+		lf->last_key = *key;
+	if (kind == DOCK_ARCHIVE_TMP) {
+		/* An archive an earlier run did not finish: its source is
+		 * still there under its RAW or PLAIN name. */
+		unlink_kind(lf, key, DOCK_ARCHIVE_TMP);
+		return;
+	}
+	if (kind == DOCK_ARCHIVE_GZ)
+		return;
+	if (lo->n < sizeof(lo->keys) / sizeof(lo->keys[0])) {
+		lo->keys[lo->n] = *key;
+		lo->kinds[lo->n++] = kind;
+		return;
+	}
+	/* More than we track: keep the oldest ones, which are compressed first. */
+	for (i = 0; i < lo->n; i++) {
+		if (dock_rotate_key_cmp(key, &lo->keys[i]) < 0) {
+			struct dock_archive_key k = lo->keys[i];
+			enum dock_archive_kind kd = lo->kinds[i];
+
+			lo->keys[i] = *key;
+			lo->kinds[i] = kind;
+			key = &k;
+			kind = kd;
+			find_leftover(lf, key, kind, arg);
+			return;
+		}
+	}
+}
+
+/* Content an earlier run left behind (killed mid-compression, cut short at
+ * exit, or past the queue) is compressed now, oldest first. */
+static void recover(struct dock_logfile *lf)
+{
+	struct leftovers lo;
+	struct stat st;
+	size_t i, j;
+
+	lo.n = 0;
+	if (scan_dir(lf, find_leftover, &lo) < 0)
+		return;
+	/* Insertion sort: a handful of entries. */
+	for (i = 1; i < lo.n; i++)
+		for (j = i; j > 0 && dock_rotate_key_cmp(&lo.keys[j], &lo.keys[j - 1]) < 0; j--) {
+			struct dock_archive_key k = lo.keys[j];
+			enum dock_archive_kind kd = lo.kinds[j];
+
+			lo.keys[j] = lo.keys[j - 1];
+			lo.kinds[j] = lo.kinds[j - 1];
+			lo.keys[j - 1] = k;
+			lo.kinds[j - 1] = kd;
+		}
+	for (i = 0; i < lo.n; i++) {
+		const char *src = archive_path(lf, lf->name, &lo.keys[i], lo.kinds[i]);
+		const char *gz = archive_path(lf, lf->name2, &lo.keys[i], DOCK_ARCHIVE_GZ);
+		int fd;
+
+		if (src == NULL || gz == NULL)
+			continue;
+		if (stat(gz, &st) == 0) {
+			/* Killed between the archive's rename and the unlink. */
+			unlink(src);
+			continue;
+		}
+		if (lf->njobs == MAX_PENDING) {
+			/* No room in the queue: at least make hidden content
+			 * visible under its archive name. */
+			if (lo.kinds[i] == DOCK_ARCHIVE_RAW) {
+				const char *plain = archive_path(lf, lf->name2, &lo.keys[i], DOCK_ARCHIVE_PLAIN);
+
+				if (plain && rename(src, plain) < 0)
+					dock_warn("%s: cannot rename %s", lf->path, src);
+			}
+			continue;
+		}
+		fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			continue;
+		dock_debug("%s: compressing %s left by an earlier run", lf->path, src);
+		enqueue(lf, fd, &lo.keys[i], lo.kinds[i] == DOCK_ARCHIVE_RAW ? SRC_RAW : SRC_PLAIN);
+	}
+	drop_doomed_jobs(lf);
+}
+
+/* ------------------------------------------------------------ public API */
+
+/* Splits path into directory and name. A symlink is resolved first, so
+ * that rotation renames the file it points to, next to it, and not the
+ * link. */
+static int set_path(struct dock_logfile *lf, const char *path)
+{
+	char real[PATH_MAX];
+	struct stat st;
+	const char *slash;
+
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && realpath(path, real) != NULL)
+		path = real;
+	if (strlen(path) >= sizeof(lf->path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(lf->path, path);
+	slash = strrchr(lf->path, '/');
+	lf->dirlen = slash ? (size_t)(slash - lf->path) + 1 : 0;
+	lf->base = lf->path + lf->dirlen;
+	return 0;
+}
+
+struct dock_logfile *dock_logfile_open(const char *path, const struct dock_config *cfg,
+				       char *err, size_t errlen)
+{
+	struct dock_io_target *t;
+	struct dock_logfile *lf;
+	struct stat st;
+	off_t end;
+
+	t = malloc(sizeof(*t));
+	lf = calloc(1, sizeof(*lf));
+	if (t == NULL || lf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	/* A bare path or file://PATH: the caller may pass either. */
+	if (dock_io_parse(path, t, err, errlen) < 0)
+		goto fail;
+	if (t->kind != DOCK_IO_FILE || t->url.path[0] == '\0') {
+		snprintf(err, errlen, "--io: not a file path");
+		goto fail;
+	}
+	lf->fd = -1;
+	lf->direct = cfg->log_rotate_ms == 0 && cfg->log_max_size == 0;
+	if (lf->direct) {
+		/* The command gets this fd itself: O_APPEND, as every other
+		 * writer of the file may expect. */
+		lf->fd = open(t->url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	} else {
+		lf->fd = open(t->url.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	}
+	if (lf->fd < 0) {
+		snprintf(err, errlen, "%s: %s", t->url.path, strerror(errno));
+		goto fail;
+	}
+	if (set_path(lf, t->url.path) < 0 || fstat(lf->fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", t->url.path, strerror(errno));
+		goto fail;
+	}
+	lf->mode = st.st_mode & 07777;
+	lf->last = -1;
+	free(t);
+	t = NULL;
+	if (lf->direct)
+		return lf;
+
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file, cannot rotate it", lf->path);
+		goto fail;
+	}
+	end = lseek(lf->fd, 0, SEEK_END);
+	lf->size = end > 0 ? (uint64_t)end : 0;
+	lf->period_ms = cfg->log_rotate_ms;
+	lf->max_size = cfg->log_max_size;
+	lf->keep = cfg->log_keep ? cfg->log_keep : DOCK_DEFAULT_LOG_KEEP;
+	lf->next_period = dock_now_ms() + (int64_t)lf->period_ms;
+	lf->timer.cb = on_timer;
+	lf->timer.data = lf;
+	recover(lf);
+	schedule(lf);
+	return lf;
+fail:
+	if (lf && lf->fd >= 0)
+		close(lf->fd);
+	free(lf);
+	free(t);
+	return NULL;
+}
+
+bool dock_logfile_direct(const struct dock_logfile *lf)
+{
+	return lf->direct;
+}
+
+int dock_logfile_fd(const struct dock_logfile *lf)
+{
+	return lf->fd;
+}
+
+/* Caps a write at what the file may take before --log-max-size, so the
+ * rotation comes at the first line end after the limit and not after
+ * whatever the caller had in its buffer. */
+static size_t up_to_limit(const struct dock_logfile *lf, size_t n)
+{
+	if (lf->max_size && lf->size < lf->max_size && n > lf->max_size - lf->size)
+		return (size_t)(lf->max_size - lf->size);
+	return n;
+}
+
+ssize_t dock_logfile_write(struct dock_logfile *lf, const char *buf, size_t len)
+{
+	size_t taken = 0;
+
+	try_rotate(lf);
+	while (taken < len) {
+		size_t n = len - taken;
+
+		if (rotation_wanted(lf) && !at_line_end(lf)) {
+			/* Finish the current line here, rotate, then the rest. */
+			const char *nl = memchr(buf + taken, '\n', n);
+
+			if (nl)
+				n = (size_t)(nl - (buf + taken)) + 1;
+			lf->waited += n;
+		} else {
+			n = up_to_limit(lf, n);
+		}
+		put(lf, buf + taken, n);
+		taken += n;
+		if (rotation_wanted(lf)) {
+			if (at_line_end(lf)) {
+				rotate(lf);
+			} else if (lf->waited >= LINE_WAIT_MAX) {
+				dock_debug("%s: no line end in %d bytes; rotating mid-line", lf->path,
+					   LINE_WAIT_MAX);
+				rotate(lf);
+			}
+		}
+	}
+	return (ssize_t)len;
+}
+
+/* Reads what the pipe holds into scratch for the write path. */
+static ssize_t read_pipe(struct dock_logfile *lf, int pipefd, size_t max)
+{
+	ssize_t n;
+
+	if (max > sizeof(lf->scratch))
+		max = sizeof(lf->scratch);
+	do
+		n = read(pipefd, lf->scratch, max);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+ssize_t dock_logfile_splice(struct dock_logfile *lf, int pipefd, size_t max)
+{
+	ssize_t n;
+
+	if (lf->direct) {
+		/* The file is O_APPEND, which splice refuses. */
+		errno = EINVAL;
+		return -1;
+	}
+	try_rotate(lf);
+	if (rotation_wanted(lf)) {
+		/* Mid-line with a rotation due: the bytes must be seen to cut
+		 * at the line's end, so this call copies through user space. */
+		n = read_pipe(lf, pipefd, max);
+		if (n > 0)
+			dock_logfile_write(lf, lf->scratch, (size_t)n);
+		return n;
+	}
+	max = up_to_limit(lf, max);
+	for (;;) {
+		n = splice(pipefd, NULL, lf->fd, NULL, max, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			lf->size += (uint64_t)n;
+			lf->last = -1;
+			lf->cut = false;
+			end_full(lf);
+			try_rotate(lf);
+			return n;
+		}
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EINVAL || errno == EBADF)
+			return -1;
+		if (make_room(lf, errno))
+			continue;
+		/* The file takes nothing (disk full, I/O error): drop what the
+		 * pipe holds, so the command does not block for good. */
+		{
+			int saved = errno;
+
+			n = read_pipe(lf, pipefd, max);
+			if (n > 0)
+				count_lost(lf, (uint64_t)n, saved);
+			return n;
+		}
+	}
+}
+
+bool dock_logfile_busy(const struct dock_logfile *lf)
+{
+	return !lf->direct && lf->njobs > 0;
+}
+
+void dock_logfile_finish(struct dock_logfile *lf)
+{
+	if (lf->direct || lf->finishing)
+		return;
+	lf->finishing = true;
+	lf->due = false;
+	lf->drain_deadline = dock_now_ms() + DRAIN_MS;
+	schedule(lf);
+}
+
+void dock_logfile_close(struct dock_logfile *lf)
+{
+	if (lf == NULL)
+		return;
+	if (!lf->direct) {
+		abandon_all(lf, "compression cut short at exit");
+		dock_timer_cancel(&lf->timer);
+	}
+	report_disk_full(lf);
+	if (lf->fd >= 0)
+		close(lf->fd);
+	dock_gzip_free(lf->gz);
+	free(lf);
+}
