@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "netlink.h"
 #include "procfs.h"
+#include "tree.h"
 
 /* Probe timing. No kernel event announces a bind, so the port is polled, and
  * the interval trades latency (a bind is seen up to one interval late)
@@ -98,96 +99,6 @@ static struct {
 
 /* ---------------------------------------------------------------- tree */
 
-/* Every process of /proc with its parent, and which are dock's descendants. */
-struct tree {
-	struct dock_proc_link *tab;
-	unsigned char *inside;
-	size_t n;
-};
-
-static void tree_free(struct tree *t)
-{
-	free(t->tab);
-	free(t->inside);
-	t->tab = NULL;
-	t->inside = NULL;
-}
-
-/* Returns 0, or -1 when /proc cannot be read. Memory grows with the number
- * of processes only, and is freed by tree_free. */
-static int tree_read(struct tree *t)
-{
-	struct dock_proc_link *grown;
-	size_t cap = 0, *scratch;
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-
-	t->tab = NULL;
-	t->inside = NULL;
-	t->n = 0;
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		struct dock_proc_stat st;
-		char path[64], buf[512];
-		ssize_t len;
-		int fd;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.16s/stat", de->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;	/* exited meanwhile */
-		len = read(fd, buf, sizeof(buf));
-		close(fd);
-		if (len <= 0 || dock_procfs_parse_stat(buf, (size_t)len, &st) < 0)
-			continue;
-		if (t->n == cap) {
-			cap = cap ? cap * 2 : 256;
-			grown = realloc(t->tab, cap * sizeof(*t->tab));
-			if (grown == NULL) {
-				closedir(d);
-				tree_free(t);
-				return -1;
-			}
-			t->tab = grown;
-		}
-		t->tab[t->n].pid = st.pid;
-		t->tab[t->n].ppid = st.ppid;
-		t->n++;
-	}
-	closedir(d);
-	t->inside = malloc(t->n ? t->n : 1);
-	scratch = malloc((t->n ? t->n : 1) * sizeof(*scratch));
-	if (t->inside == NULL || scratch == NULL) {
-		free(scratch);
-		tree_free(t);
-		return -1;
-	}
-	dock_procfs_mark_descendants(t->tab, t->n, r.self, t->inside, scratch);
-	free(scratch);
-	return 0;
-}
-
-/* dock's own pid as the mounted /proc numbers it: in a PID namespace whose
- * /proc is the parent's, getpid() would name another process there. */
-static pid_t proc_self(void)
-{
-	char buf[32];
-	ssize_t len = readlink("/proc/self", buf, sizeof(buf) - 1);
-	long v;
-	char *end;
-
-	if (len > 0) {
-		buf[len] = '\0';
-		v = strtol(buf, &end, 10);
-		if (*end == '\0' && v > 0)
-			return (pid_t)v;
-	}
-	return getpid();
-}
-
 static bool in_set(uint64_t inode, const uint64_t *set, size_t n)
 {
 	size_t i;
@@ -237,11 +148,11 @@ static bool pid_holds(pid_t pid, const uint64_t *inodes, size_t n)
  * does, -1 when /proc cannot tell. */
 static int tree_holds(const uint64_t *inodes, size_t n, pid_t *holder)
 {
-	struct tree t;
+	struct dock_tree t;
 	size_t i;
 	int found = 0;
 
-	if (tree_read(&t) < 0)
+	if (dock_tree_read(&t) < 0)
 		return -1;
 	for (i = 0; i < t.n && !found; i++) {
 		if (t.inside[i] && pid_holds(t.tab[i].pid, inodes, n)) {
@@ -249,24 +160,24 @@ static int tree_holds(const uint64_t *inodes, size_t n, pid_t *holder)
 			found = 1;
 		}
 	}
-	tree_free(&t);
+	dock_tree_free(&t);
 	return found;
 }
 
 /* 1 when pid is of dock's tree, 0 when not, -1 when /proc cannot tell. */
 static int pid_in_tree(pid_t pid)
 {
-	struct tree t;
+	struct dock_tree t;
 	long i;
 	int in;
 
 	if (pid <= 0)
 		return 0;
-	if (tree_read(&t) < 0)
+	if (dock_tree_read(&t) < 0)
 		return -1;
 	i = dock_procfs_find_link(t.tab, t.n, pid);
 	in = i >= 0 && t.inside[i];
-	tree_free(&t);
+	dock_tree_free(&t);
 	return in;
 }
 
@@ -820,7 +731,7 @@ int dock_ready_setup(const struct dock_config *cfg)
 {
 	/* The root of "dock's tree" for both the notify sender check and
 	 * --strict-port-binding. */
-	r.self = proc_self();
+	r.self = dock_tree_self();
 	if (cfg->notify) {
 		if (notify_open() < 0)
 			return -1;

@@ -11,24 +11,51 @@
 #include "log.h"
 #include "procfs.h"
 
-struct pair {
-	pid_t pid, ppid;
-};
-
-/* Reads the (pid, ppid) of every process in /proc into a growing array,
- * freed by the caller. Memory is bounded by the number of processes. */
-static struct pair *read_table(size_t *count)
+pid_t dock_tree_self(void)
 {
-	struct pair *tab = NULL, *grown;
-	size_t n = 0, cap = 0;
+	static pid_t self;
+	char buf[32];
+	ssize_t len;
+	long v;
+	char *end;
+
+	if (self > 0)
+		return self;
+	len = readlink("/proc/self", buf, sizeof(buf) - 1);
+	self = getpid();
+	if (len > 0) {
+		buf[len] = '\0';
+		v = strtol(buf, &end, 10);
+		if (*end == '\0' && v > 0)
+			self = (pid_t)v;
+	}
+	return self;
+}
+
+void dock_tree_free(struct dock_tree *t)
+{
+	free(t->tab);
+	free(t->inside);
+	t->tab = NULL;
+	t->inside = NULL;
+	t->n = 0;
+}
+
+int dock_tree_read(struct dock_tree *t)
+{
+	struct dock_proc_link *grown;
+	size_t cap = 0, *scratch;
 	struct dirent *de;
 	DIR *d = opendir("/proc");
 
+	t->tab = NULL;
+	t->inside = NULL;
+	t->n = 0;
 	if (d == NULL)
-		return NULL;
+		return -1;
 	while ((de = readdir(d)) != NULL) {
-		char path[64], buf[512];
 		struct dock_proc_stat st;
+		char path[64], buf[512];
 		ssize_t len;
 		int fd;
 
@@ -42,106 +69,45 @@ static struct pair *read_table(size_t *count)
 		close(fd);
 		if (len <= 0 || dock_procfs_parse_stat(buf, (size_t)len, &st) < 0)
 			continue;
-		if (n == cap) {
+		if (t->n == cap) {
 			cap = cap ? cap * 2 : 256;
-			grown = realloc(tab, cap * sizeof(*tab));
-			if (grown == NULL)
-				break;
-			tab = grown;
+			grown = realloc(t->tab, cap * sizeof(*t->tab));
+			if (grown == NULL) {
+				closedir(d);
+				dock_tree_free(t);
+				return -1;
+			}
+			t->tab = grown;
 		}
-		tab[n].pid = st.pid;
-		tab[n].ppid = st.ppid;
-		n++;
+		t->tab[t->n].pid = st.pid;
+		t->tab[t->n].ppid = st.ppid;
+		t->n++;
 	}
 	closedir(d);
-	if (tab == NULL)
-		tab = malloc(sizeof(*tab));	/* empty /proc still counts as read */
-	*count = n;
-	return tab;
-}
-
-static int by_pid(const void *a, const void *b)
-{
-	const struct pair *x = a, *y = b;
-
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
-static long find(const struct pair *tab, size_t n, pid_t pid)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (tab[mid].pid == pid)
-			return (long)mid;
-		if (tab[mid].pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
+	t->inside = malloc(t->n ? t->n : 1);
+	scratch = malloc((t->n ? t->n : 1) * sizeof(*scratch));
+	if (t->inside == NULL || scratch == NULL) {
+		free(scratch);
+		dock_tree_free(t);
+		return -1;
 	}
-	return -1;
+	dock_procfs_mark_descendants(t->tab, t->n, dock_tree_self(), t->inside, scratch);
+	free(scratch);
+	return 0;
 }
 
-enum { UNKNOWN, OUTSIDE, INSIDE };
-
-/* Signals every process whose chain of parents leads to root. Each chain is
- * walked once: what a walk learns is remembered for every process on it, so
- * a tree of thousands costs O(n log n), not a walk per process. */
-static int signal_descendants(int sig, pid_t root)
+static int signal_descendants(int sig)
 {
-	size_t n, i, depth;
-	struct pair *tab = read_table(&n);
-	unsigned char *mark;
-	long *path;
+	struct dock_tree t;
+	size_t i;
 	int sent = 0;
 
-	if (tab == NULL)
+	if (dock_tree_read(&t) < 0)
 		return -1;
-	qsort(tab, n, sizeof(*tab), by_pid);
-	mark = calloc(n ? n : 1, 1);
-	path = calloc(n ? n : 1, sizeof(*path));
-	if (mark == NULL || path == NULL) {
-		free(mark);
-		free(path);
-		free(tab);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		long cur = (long)i;
-		unsigned char verdict;
-
-		depth = 0;
-		for (;;) {
-			if (mark[cur] != UNKNOWN) {
-				verdict = mark[cur];
-				break;
-			}
-			path[depth++] = cur;
-			if (tab[cur].ppid == root) {
-				verdict = INSIDE;
-				break;
-			}
-			if (tab[cur].pid == root || depth >= n) {
-				verdict = OUTSIDE;
-				break;
-			}
-			cur = find(tab, n, tab[cur].ppid);
-			if (cur < 0) {
-				verdict = OUTSIDE;
-				break;
-			}
-		}
-		while (depth > 0)
-			mark[path[--depth]] = verdict;
-	}
-	for (i = 0; i < n; i++)
-		if (mark[i] == INSIDE && tab[i].pid != root && kill(tab[i].pid, sig) == 0)
+	for (i = 0; i < t.n; i++)
+		if (t.inside[i] && kill(t.tab[i].pid, sig) == 0)
 			sent++;
-	free(path);
-	free(mark);
-	free(tab);
+	dock_tree_free(&t);
 	return sent;
 }
 
@@ -155,7 +121,7 @@ int dock_tree_signal(int sig, bool pid1, pid_t fallback_pgrp)
 			return errno == ESRCH ? 0 : -1;
 		return 1;
 	}
-	sent = signal_descendants(sig, getpid());
+	sent = signal_descendants(sig);
 	if (sent >= 0)
 		return sent;
 	dock_debug("cannot read /proc; signalling the command's process group only");
