@@ -397,9 +397,6 @@ static const char *phase_doing(void)
 /* ------------------------------------------------------------------ */
 /* the response */
 
-/* The status line and headers are in: a 2xx is delivered (its body is
- * still read, see HOOK_BODY_SKIP_MAX), a 5xx is retried, anything else
- * (a 4xx, a redirect, which a hook does not follow) is final. */
 static void report_delivered(void)
 {
 	dock_debug("web hook: status '%s' delivered to %s: %d %s (%lld ms, %d attempt%s)", current_name(),
@@ -414,6 +411,9 @@ static void finish_delivery(void)
 	next_status();
 }
 
+/* The status line and headers are in: a 2xx is delivered (its body is
+ * still read, see HOOK_BODY_SKIP_MAX), a 5xx is retried, anything else
+ * (a 4xx, a redirect, which a hook does not follow) is final. */
 static void on_head(void)
 {
 	int s = h.res.status;
@@ -1046,6 +1046,10 @@ int dock_hook_setup(const struct dock_config *cfg)
 		return -1;
 	}
 	h.https = strcmp(h.url.scheme, "https") == 0;
+	/* Once, here, rather than per connection: the user asked for it, and
+	 * one line is enough to leave a trace in the logs. */
+	if (h.https && cfg->tls_insecure)
+		dock_warnx("--tls-insecure: the web hook's certificate is not verified");
 
 	for (i = 0; i < cfg->n_web_hook_headers; i++) {
 		h.extra[h.n_extra++] = cfg->web_hook_headers[i];
