@@ -187,6 +187,16 @@ static void set_pdeathsig(int sig)
 		kill(getpid(), sig);
 }
 
+/* Hook deliveries still pending get at most --web-hook-timeout more; the
+ * loop keeps reaping meanwhile. The drain deadline is a timer of the
+ * hook's, so the loop wakes for it even if no fd ever does. */
+static void drain_reporters(void)
+{
+	dock_hook_drain_until(dock_now_ms() + (int64_t)d.cfg.web_hook_timeout_ms);
+	while (dock_hook_pending())
+		dock_loop_run_once();
+}
+
 int main(int argc, char **argv)
 {
 	char err[512];
@@ -257,8 +267,12 @@ int main(int argc, char **argv)
 		return 1;
 
 	pid = dock_spawn(d.cfg.command, &d.sio, &code);
-	if (pid < 0)
+	if (pid < 0) {
+		/* The platform hears of it too: "crashed" with 126 or 127. */
+		dock_lifecycle_ended(code, 0);
+		drain_reporters();
 		return dock_status_remap(&d.cfg, code);
+	}
 	d.reaper.main_pid = pid;
 	dock_signals_set_target(&d.cfg, d.cfg.signal_group ? -pid : pid);
 	dock_debug("started %s as pid %d", d.cfg.command[0], (int)pid);
@@ -273,12 +287,7 @@ int main(int argc, char **argv)
 	while (dock_io_busy() && dock_now_ms() < drain_deadline)
 		dock_loop_run_once_until(drain_deadline);
 	dock_io_close();
-	/* Hook deliveries still pending get at most --web-hook-timeout more;
-	 * the loop keeps reaping meanwhile. The drain deadline is a timer of
-	 * the hook's, so the loop wakes for it even if no fd ever does. */
-	dock_hook_drain_until(dock_now_ms() + (int64_t)d.cfg.web_hook_timeout_ms);
-	while (dock_hook_pending())
-		dock_loop_run_once();
+	drain_reporters();
 
 	code = dock_status_exit_code(d.reaper.main_status);
 	dock_debug("exiting with %d (reaped %lu)", code, d.reaper.reaped);
