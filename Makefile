@@ -11,6 +11,7 @@ WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototy
 CFLAGS   ?= -Os
 CFLAGS   += -std=c11 $(WARN) -D_GNU_SOURCE -DDOCK_VERSION='"$(VERSION)"' \
             -ffunction-sections -fdata-sections -fstack-protector-strong \
+            -fno-asynchronous-unwind-tables -fno-unwind-tables \
             -D_FORTIFY_SOURCE=2 -Isrc -I$(BUILD)/include
 LDFLAGS  += -static -Wl,--gc-sections -s
 MULTIARCH := $(shell gcc -print-multiarch)
@@ -77,3 +78,29 @@ fuzz: deps
 
 clean:
 	rm -rf $(BUILD)
+
+# ASan+UBSan build (glibc, dynamic) in build/asan/dock, then the unit and
+# integration tests against it; see scripts/check-asan.sh.
+.PHONY: check-asan
+check-asan: deps
+	./scripts/check-asan.sh
+
+# Release artefacts (issue 6). `make arm64` cross-builds build/arm64/dock with
+# Debian's gcc-aarch64-linux-gnu and musl-dev:arm64 (tests/integration/
+# test_arm64.py runs it under qemu-aarch64-static). `make release` makes
+# reproducible dist/dock-$(VERSION)-linux-{amd64,arm64}.tgz and .sha256 from
+# clean builds; `make release-check` builds them twice in two directories and
+# compares; `make size` links with a map and says where the bytes go.
+ARM64_CC := aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-gcc.specs
+.PHONY: arm64 release release-check size
+arm64: deps
+	$(MAKE) BUILD=$(BUILD)/arm64 CC="$(ARM64_CC)" LIBDIR=/usr/lib/aarch64-linux-gnu $(BUILD)/arm64/dock
+
+release: deps
+	./scripts/release.sh $(VERSION)
+
+release-check: deps
+	./scripts/reproducible-check.sh $(VERSION)
+
+size: deps
+	./scripts/size.sh

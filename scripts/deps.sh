@@ -8,7 +8,9 @@ PKGS="make gcc musl-tools libbearssl-dev zlib1g-dev
 python3 python3-pytest python3-psutil
 runc busybox-static util-linux procps openssl iproute2
 tini dumb-init catatonit s6 hyperfine
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev
+file groff-base python3-yaml docker.io qemu-user-static
+gcc-aarch64-linux-gnu musl-dev:arm64 libbearssl-dev:arm64 zlib1g-dev:arm64"
 
 missing=""
 for p in $PKGS; do
@@ -24,6 +26,12 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# ARCH-qualified packages (the arm64 cross build) need that architecture known to dpkg
+for p in $missing; do
+	case $p in
+	*:*) dpkg --print-foreign-architectures | grep -qx "${p#*:}" || dpkg --add-architecture "${p#*:}" ;;
+	esac
+done
 apt-get update -q >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $missing >/dev/null

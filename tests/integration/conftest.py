@@ -415,3 +415,279 @@ def sig_label(sig):
     if sig < 32:
         return signal.Signals(sig).name[3:]
     return f"SIG{sig}"
+
+
+# ==========================================================================
+# Added for test_io.py (--io, --stdout-prefix). Nothing above is changed.
+# ==========================================================================
+
+IO_HELPERS = ["flood"]
+
+
+@pytest.fixture(scope="session")
+def io_helpers(built):
+    """Builds the helpers only the I/O tests use (helpers/flood.c) into
+    build/test-helpers/, like _build_helpers does for the core ones."""
+    HELPER_BIN.mkdir(parents=True, exist_ok=True)
+    common = HELPER_SRC / "common.h"
+    for name in IO_HELPERS:
+        src = HELPER_SRC / f"{name}.c"
+        out = HELPER_BIN / name
+        if out.exists() and out.stat().st_mtime >= max(src.stat().st_mtime, common.stat().st_mtime):
+            continue
+        tmp = out.with_name(f".{name}.{os.getpid()}.tmp")
+        res = subprocess.run(["musl-gcc", "-static", "-O1", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE",
+                              "-o", str(tmp), str(src)], capture_output=True, text=True)
+        if res.returncode != 0:
+            pytest.exit(f"cannot build test helper {name}:\n{res.stderr}", returncode=3)
+        os.rename(tmp, out)
+    return {name: helper(name) for name in IO_HELPERS}
+
+
+def _openssl_cli(*args, cwd):
+    res = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"openssl {' '.join(args)} failed:\n{res.stderr}")
+
+
+_LEAF_EXT = ("basicConstraints=CA:FALSE\n"
+             "keyUsage=critical,digitalSignature\n"
+             "extendedKeyUsage=serverAuth\n")
+
+
+@pytest.fixture(scope="session")
+def tls_certs(tmp_path_factory):
+    """Throw-away PKI made with the openssl CLI (EC P-256 keys):
+
+      ca        the CA the tests trust (SSL_CERT_FILE)
+      other_ca  a CA nobody trusts here
+      good      leaf by ca for DNS:localhost, IP:127.0.0.1, IP:::1
+      untrusted leaf by other_ca, same names
+      wronghost leaf by ca for DNS:wrong.example, IP:10.9.9.9 only
+      expired   leaf by ca, same names as good, valid only in January 2020
+
+    Returns paths: {"dir", "ca", "other_ca", NAME: (cert, key) ...}."""
+    d = tmp_path_factory.mktemp("iocerts")
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca in ("ca", "other_ca"):
+        _openssl_cli("req", "-x509", *ec, "-keyout", f"{ca}.key", "-out", f"{ca}.pem", "-days", "3",
+                     "-subj", f"/CN=dock test {ca}", "-addext", "basicConstraints=critical,CA:TRUE",
+                     "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=d)
+    names = "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1\n"
+    leaves = {"good": ("ca", names), "untrusted": ("other_ca", names),
+              "wronghost": ("ca", "subjectAltName=DNS:wrong.example,IP:10.9.9.9\n")}
+    for leaf, (ca, san) in leaves.items():
+        cn = "wrong.example" if leaf == "wronghost" else "localhost"
+        _openssl_cli("req", *ec, "-keyout", f"{leaf}.key", "-out", f"{leaf}.csr", "-subj", f"/CN={cn}", cwd=d)
+        (d / f"{leaf}.ext").write_text(san + _LEAF_EXT)
+        _openssl_cli("x509", "-req", "-in", f"{leaf}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
+                     "-CAcreateserial", "-out", f"{leaf}.pem", "-days", "3", "-extfile", f"{leaf}.ext", cwd=d)
+    # expired: `openssl ca` is the CLI that takes explicit validity dates
+    (d / "newcerts").mkdir()
+    (d / "index.txt").write_text("")
+    (d / "serial").write_text("1000\n")
+    (d / "ca.cnf").write_text(
+        "[ca]\ndefault_ca = dflt\n"
+        "[dflt]\ndir = .\ndatabase = index.txt\nnew_certs_dir = newcerts\nserial = serial\n"
+        "default_md = sha256\npolicy = any\nunique_subject = no\nemail_in_dn = no\n"
+        "[any]\ncommonName = supplied\n"
+        "[leaf]\n" + names + _LEAF_EXT)
+    _openssl_cli("req", *ec, "-keyout", "expired.key", "-out", "expired.csr", "-subj", "/CN=localhost", cwd=d)
+    _openssl_cli("ca", "-batch", "-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
+                 "-in", "expired.csr", "-out", "expired.pem", "-notext", "-extensions", "leaf",
+                 "-startdate", "20200101000000Z", "-enddate", "20200131000000Z", cwd=d)
+    res = {"dir": d, "ca": str(d / "ca.pem"), "other_ca": str(d / "other_ca.pem")}
+    for leaf in ("good", "untrusted", "wronghost", "expired"):
+        res[leaf] = (str(d / f"{leaf}.pem"), str(d / f"{leaf}.key"))
+    return res
+
+
+# ==========================================================================
+# Added for test_container.py, test_docker_init.py and test_arm64.py (issue 6:
+# release readiness). Nothing above is changed.
+# ==========================================================================
+
+RELEASE_HELPERS = ["memhog"]
+
+
+@pytest.fixture(scope="session")
+def release_helpers(rootfs):
+    """Builds the helpers only the issue-6 tests use (helpers/memhog.c) into
+    build/test-helpers/ and copies them into the container rootfs's /helpers,
+    like _build_helpers and the rootfs fixture do for the core ones.
+    Returns {name: host path}."""
+    HELPER_BIN.mkdir(parents=True, exist_ok=True)
+    common = HELPER_SRC / "common.h"
+    for name in RELEASE_HELPERS:
+        src = HELPER_SRC / f"{name}.c"
+        out = HELPER_BIN / name
+        if not (out.exists() and out.stat().st_mtime >= max(src.stat().st_mtime, common.stat().st_mtime)):
+            tmp = out.with_name(f".{name}.{os.getpid()}.tmp")
+            res = subprocess.run(["musl-gcc", "-static", "-O1", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE",
+                                  "-o", str(tmp), str(src)], capture_output=True, text=True)
+            if res.returncode != 0:
+                pytest.exit(f"cannot build test helper {name}:\n{res.stderr}", returncode=3)
+            os.rename(tmp, out)
+        _install(out, rootfs / CONTAINER_HELPERS.strip("/") / name)
+    return {name: helper(name) for name in RELEASE_HELPERS}
+
+
+# ==========================================================================
+# Added for `make check-asan` (scripts/check-asan.sh) and the hardening
+# tests (test_chaos.py, test_security.py; issue 7). Nothing above is changed.
+#
+# Under check-asan the dock under test (DOCKTEST_BINARY=build/asan/dock) is a
+# glibc binary linked dynamically against the sanitizer runtimes:
+#   - markers say which tests cannot run with such a binary:
+#       static_only(reason)   needs a static dock (an empty root, an image
+#                             without a libc); skipped for a dynamic one
+#       no_sanitizer(reason)  cannot run under the sanitizer runtime (which
+#                             needs /proc for itself); skipped under check-asan
+#   - the runc rootfs is a separate cache (build/test-rootfs-dynamic) that
+#     also holds dock's shared libraries;
+#   - every test fails when a sanitizer report appeared during it.
+# ==========================================================================
+
+import struct as _struct
+
+
+def _elf_is_dynamic(path):
+    """True when path is an ELF executable with a program interpreter
+    (PT_INTERP): a dynamically linked binary."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            if head[:4] != b"\x7fELF" or head[4] != 2:  # 64-bit only here
+                return False
+            phoff, = _struct.unpack_from("<Q", head, 32)
+            phentsize, phnum = _struct.unpack_from("<HH", head, 54)
+            f.seek(phoff)
+            table = f.read(phentsize * phnum)
+    except OSError:
+        return False
+    return any(_struct.unpack_from("<I", table, i * phentsize)[0] == 3 for i in range(phnum))
+
+
+DOCK_IS_DYNAMIC = _elf_is_dynamic(SOURCE_DOCK)
+DOCK_IS_SANITIZED = DOCK_IS_DYNAMIC and b"AddressSanitizer" in SOURCE_DOCK.read_bytes()
+SANITIZER_LOG_DIR = Path("/tmp/dock-sanitizer")  # as compiled in by scripts/check-asan.sh
+
+# Tests in files this section's authors do not own that need a static dock;
+# new ones should carry @pytest.mark.static_only("why") instead.
+STATIC_ONLY_TESTS = {
+    "test_process.py::test_runs_in_empty_root": "an empty root holds no libc for a dynamic dock",
+    "test_process.py::test_runs_in_empty_root_as_pid1": "an empty root holds no libc for a dynamic dock",
+}
+NO_SANITIZER_TESTS = {
+    "test_ready.py::test_no_netlink_no_proc_warns_once_and_does_not_hang":
+        "the sanitizer runtime reads /proc/self/maps for itself",
+}
+
+if DOCK_IS_DYNAMIC:
+    # The busybox rootfs of the static runs stays as it is; this one also
+    # gets the loader and the libraries the dynamic dock needs.
+    ROOTFS = BUILD / "test-rootfs-dynamic"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "static_only(reason): needs a statically linked dock")
+    config.addinivalue_line("markers", "no_sanitizer(reason): cannot run under the sanitizer build")
+    config.addinivalue_line("markers", "slow: a long case (still run by `make test` and CI)")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.nodeid.split("/")[-1].split("[")[0]
+        m = item.get_closest_marker("static_only")
+        if DOCK_IS_DYNAMIC and (m is not None or name in STATIC_ONLY_TESTS):
+            why = (m.args[0] if m is not None and m.args else STATIC_ONLY_TESTS.get(name, ""))
+            item.add_marker(pytest.mark.skip(reason=f"static dock only: {why}"))
+        m = item.get_closest_marker("no_sanitizer")
+        if DOCK_IS_SANITIZED and (m is not None or name in NO_SANITIZER_TESTS):
+            why = (m.args[0] if m is not None and m.args else NO_SANITIZER_TESTS.get(name, ""))
+            item.add_marker(pytest.mark.skip(reason=f"not under sanitizers: {why}"))
+
+
+def _shared_libraries(binary):
+    """The files the loader maps for binary, from ldd: [(path as the loader
+    looks it up, real file)]."""
+    res = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, check=True)
+    libs = []
+    for line in res.stdout.splitlines():
+        m = re.search(r"(?:=>\s*)?(/\S+)\s+\(0x", line)
+        if m:
+            libs.append((m.group(1), os.path.realpath(m.group(1))))
+    return libs
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dynamic_dock_rootfs(request, built):
+    """With a dynamic dock: its loader and libraries in the runc rootfs, at
+    the paths the loader looks them up, and the sanitizer log directory."""
+    if not DOCK_IS_DYNAMIC:
+        return
+    root = request.getfixturevalue("rootfs")
+    for path, real in _shared_libraries(DOCK):
+        dst = root / path.lstrip("/")
+        if not dst.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(real, dst)
+
+
+def _sanitizer_dirs():
+    return [SANITIZER_LOG_DIR, ROOTFS / "tmp" / SANITIZER_LOG_DIR.name]
+
+
+@pytest.fixture(autouse=True)
+def sanitizer_reports(request):
+    """Under check-asan: fails the test after which a sanitizer report
+    appeared (reports go to files, so none is lost to an unread stderr)."""
+    if not DOCK_IS_SANITIZED:
+        yield
+        return
+    for d in _sanitizer_dirs():
+        d.mkdir(parents=True, exist_ok=True)
+        d.chmod(0o1777)  # dock may run as another user in a container
+    before = {p for d in _sanitizer_dirs() for p in d.iterdir()}
+    yield
+    # A dock that exits at the end of a test writes its leak report then.
+    time.sleep(0.05)
+    new = sorted({p for d in _sanitizer_dirs() for p in d.iterdir()} - before)
+    if new:
+        text = "\n".join(f"--- {p}\n{p.read_text(errors='replace')[:20000]}" for p in new)
+        pytest.fail(f"sanitizer report(s) during {request.node.nodeid}:\n{text}", pytrace=False)
+
+
+def dock_rss_kb(pid):
+    """Resident set size of a process in KiB (VmRSS), or None once gone."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+HARDENING_HELPERS = ["forkbomb", "chatter"]
+
+
+@pytest.fixture(scope="session")
+def hardening_helpers(built):
+    """Builds the helpers of the chaos and security tests (helpers/forkbomb.c,
+    chatter.c) into build/test-helpers/, like _build_helpers does."""
+    HELPER_BIN.mkdir(parents=True, exist_ok=True)
+    common = HELPER_SRC / "common.h"
+    for name in HARDENING_HELPERS:
+        src = HELPER_SRC / f"{name}.c"
+        out = HELPER_BIN / name
+        if out.exists() and out.stat().st_mtime >= max(src.stat().st_mtime, common.stat().st_mtime):
+            continue
+        tmp = out.with_name(f".{name}.{os.getpid()}.tmp")
+        res = subprocess.run(["musl-gcc", "-static", "-O1", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE",
+                              "-o", str(tmp), str(src)], capture_output=True, text=True)
+        if res.returncode != 0:
+            pytest.exit(f"cannot build test helper {name}:\n{res.stderr}", returncode=3)
+        os.rename(tmp, out)
+    return {name: helper(name) for name in HARDENING_HELPERS}
