@@ -179,7 +179,7 @@ static int flush_datagrams(struct dock_pump *p)
 		char *nl = memchr(start, '\n', p->out_len);
 		size_t line = nl ? (size_t)(nl - start) : p->out_len;
 		size_t chunk = line < DGRAM_MAX ? line : DGRAM_MAX;
-		bool full = p->out_off + p->out_len > DOCK_PUMP_BUFSIZE - DOCK_PREFIX_MAX - 1;
+		bool full = p->out_len > DOCK_PUMP_BUFSIZE - DOCK_PREFIX_MAX - 1;
 		ssize_t n;
 
 		if (nl == NULL && chunk == line && !p->eof && !full) {
@@ -366,6 +366,31 @@ static void update_interest(struct dock_end *e)
 	e->events = ev;
 }
 
+static struct dock_timer again;
+
+static void run_again(struct dock_timer *t)
+{
+	(void)t;
+	dock_pumps_run();
+}
+
+/* Work that no fd event will announce: prefixed input not yet rendered, or
+ * output for an end epoll cannot watch (a regular file, /dev/null). */
+static bool work_left(void)
+{
+	int i;
+
+	for (i = 0; i < npumps; i++) {
+		struct dock_pump *p = pumps[i];
+
+		if (p->raw_len > 0 && out_room(p) > DOCK_PREFIX_MAX)
+			return true;
+		if (p->out_len > 0 && !p->to->pollable && !p->to->write_dead)
+			return true;
+	}
+	return false;
+}
+
 void dock_pumps_run(void)
 {
 	int i, round, moved;
@@ -384,6 +409,10 @@ void dock_pumps_run(void)
 		    dock_tls_flush(e->tls) == DOCK_TLS_ERROR)
 			mark_dead(e);
 		update_interest(e);
+	}
+	if (work_left()) {
+		again.cb = run_again;
+		dock_timer_arm(&again, dock_now_ms());
 	}
 }
 

@@ -253,6 +253,10 @@ int dock_io_parse(const char *text, struct dock_io_target *out, char *err, size_
 	default:
 		break;
 	}
+	/* A stream or datagram peer has no way to use credentials; say so
+	 * rather than fail on the '@' as a malformed host. */
+	if (strchr(rest, '@') != NULL)
+		return fail(err, errlen, "credentials (user@) are not supported in an --io URL");
 	if (parse_host_port(rest, strlen(rest), true, u, &hk, err, errlen) < 0)
 		return -1;
 	if (out->family == AF_INET && hk == HOST_IPV6)
