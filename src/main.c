@@ -38,6 +38,7 @@ extern char **environ;
 static struct {
 	struct dock_config cfg;
 	bool pid1;
+	pid_t self;
 	bool shutting_down;
 	bool done;
 	int kill_rounds;
@@ -133,7 +134,7 @@ static void forward(const struct signalfd_siginfo *si)
 
 	/* A signal dock raised itself (SIGPIPE from a write to a closed peer)
 	 * is dock's business, not the command's. */
-	if ((pid_t)si->ssi_pid == getpid() && si->ssi_code == SI_USER && sig == SIGPIPE)
+	if (sig == SIGPIPE && si->ssi_code == SI_USER && (pid_t)si->ssi_pid == d.self)
 		return;
 	if (d.reaper.main_done) {
 		dock_debug("signal %d during shutdown: not forwarded", sig);
@@ -158,7 +159,9 @@ static void on_signalfd(struct dock_watcher *w, uint32_t events)
 	size_t i;
 
 	(void)events;
-	for (;;) {
+	/* A short read means the queue is empty: no second read to learn it
+	 * (epoll is level-triggered, so anything left wakes the loop again). */
+	do {
 		n = read(w->fd, si, sizeof(si));
 		if (n <= 0)
 			break;
@@ -168,7 +171,7 @@ static void on_signalfd(struct dock_watcher *w, uint32_t events)
 			else
 				forward(&si[i]);
 		}
-	}
+	} while ((size_t)n == sizeof(si));
 	/* SIGCHLD coalesces, so one reap pass handles any number of them. */
 	if (child)
 		on_child();
@@ -234,7 +237,8 @@ int main(int argc, char **argv)
 	dock_log_debug_on = d.cfg.debug;
 	strip_own_env();
 
-	d.pid1 = getpid() == 1;
+	d.self = getpid();
+	d.pid1 = d.self == 1;
 	if (!d.pid1) {
 		/* Orphans of the tree must come to dock, not to the real init,
 		 * or they could be neither reaped nor stopped by it. */

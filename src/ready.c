@@ -729,6 +729,8 @@ static int notify_open(void)
 
 int dock_ready_setup(const struct dock_config *cfg)
 {
+	if (!cfg->notify && cfg->bind_port == 0)
+		return 0;
 	/* The root of "dock's tree" for both the notify sender check and
 	 * --strict-port-binding. */
 	r.self = dock_tree_self();

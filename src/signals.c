@@ -23,6 +23,32 @@ static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, S
 static volatile sig_atomic_t forward_target;	/* 0: nowhere */
 static const struct dock_config *forward_cfg;
 
+/* Signals dock's parent left ignored: the child resets exactly these. */
+static uint64_t inherited_ignored;
+
+/* /proc/self/status says it in one read; without /proc, ask per signal. */
+static void find_inherited_ignored(void)
+{
+	struct dock_proc_sigmasks m;
+	struct sigaction old;
+	char buf[4096];
+	ssize_t n = -1;
+	int fd, sig;
+
+	fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	if (n > 0 && dock_procfs_parse_sigmasks(buf, (size_t)n, &m) == 0) {
+		inherited_ignored = m.ignored;
+		return;
+	}
+	for (sig = 1; sig < _NSIG && sig < 65; sig++)
+		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			inherited_ignored |= 1ULL << (sig - 1);
+}
+
 static int raw_sigmask(int how, const uint64_t *set, uint64_t *old)
 {
 	return (int)syscall(SYS_rt_sigprocmask, how, set, old, sizeof(uint64_t));
@@ -66,6 +92,7 @@ int dock_signals_block(void)
 	}
 	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
 		sigaction(fault_signals[i], &sa, NULL);
+	find_inherited_ignored();
 	/* The signalfd mask is handed to the kernel as is, so the reserved
 	 * signals 32-34 can be added to it by their bits. */
 	((unsigned long *)(void *)&handled)[0] |= 7UL << 31;
@@ -89,11 +116,12 @@ void dock_signals_restore_for_exec(void)
 	int sig;
 
 	sigemptyset(&sa.sa_mask);
-	/* SIG_IGN survives exec; dock's parent may have ignored signals that
-	 * the command must see (a SIGHUP ignored by nohup, a SIGPIPE ignored by
-	 * a language runtime), so every disposition starts from the default. */
-	for (sig = 1; sig < _NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
+	/* exec resets caught signals to the default by itself, but SIG_IGN
+	 * survives it; dock's parent may have ignored signals that the command
+	 * must see (a SIGHUP ignored by nohup, a SIGPIPE ignored by a language
+	 * runtime). Only those need a call here, which keeps the start cheap. */
+	for (sig = 1; sig < 65; sig++)
+		if (inherited_ignored & (1ULL << (sig - 1)))
 			sigaction(sig, &sa, NULL);
 	raw_sigmask(SIG_SETMASK, &original_mask, NULL);
 }
@@ -114,10 +142,25 @@ static int thug(int sig, pid_t target)
 	ssize_t n;
 	int fd;
 
+	/* Only the stop signals are ever turned into KILL: the others need no
+	 * open and read of /proc for each one forwarded. */
+	if (sig != SIGINT && sig != SIGTERM && sig != SIGQUIT)
+		return sig;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)target);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		/* The command may just have exited; but with no /proc at all
+		 * (a runtime that mounts none) --thug can never decide, and the
+		 * user should know why a blocked TERM did not become KILL. */
+		static bool warned;
+
+		if (!warned && access("/proc/self/status", R_OK) < 0) {
+			dock_warn("--thug: cannot read %s (is /proc mounted?); forwarding signal %d as is",
+				  path, sig);
+			warned = true;
+		}
 		return sig;
+	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n <= 0 || dock_procfs_parse_sigmasks(buf, (size_t)n, &m) < 0)
