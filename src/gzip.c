@@ -1,7 +1,6 @@
 #include "gzip.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -11,17 +10,13 @@
  * instead of a zlib one, so the archive is what gzip(1) reads. */
 #define GZIP_WINDOW_BITS (15 + 16)
 #define OUT_SIZE (32 * 1024)
-/* Output is handed to writeback in steps this large as it is produced, so
- * the dirty pages of a big archive do not pile up until the final sync,
- * which then has little left to wait for. */
-#define WRITEBACK_STEP (1024 * 1024)
 
 struct dock_gzip {
 	z_stream z;
 	int in_fd, out_fd;
 	bool input_ended;
 	bool stream_ended;
-	uint64_t in_total, out_total, handed_to_writeback;
+	uint64_t in_total, out_total;
 	size_t out_off, out_len;	/* output produced, not yet written */
 	unsigned char in[DOCK_GZIP_SLICE];
 	unsigned char out[OUT_SIZE];
@@ -61,7 +56,7 @@ void dock_gzip_start(struct dock_gzip *g, int in_fd, int out_fd)
 	g->in_fd = in_fd;
 	g->out_fd = out_fd;
 	g->input_ended = g->stream_ended = false;
-	g->in_total = g->out_total = g->handed_to_writeback = 0;
+	g->in_total = g->out_total = 0;
 	g->out_off = g->out_len = 0;
 }
 
@@ -79,13 +74,6 @@ static int flush_output(struct dock_gzip *g)
 		g->out_total += (uint64_t)n;
 	}
 	g->out_off = g->out_len = 0;
-	if (g->out_total - g->handed_to_writeback >= WRITEBACK_STEP) {
-		/* Starts writeback without waiting for it; a failure only
-		 * means the final sync does more. */
-		(void)sync_file_range(g->out_fd, (off_t)g->handed_to_writeback,
-				      (off_t)(g->out_total - g->handed_to_writeback), SYNC_FILE_RANGE_WRITE);
-		g->handed_to_writeback = g->out_total;
-	}
 	return 0;
 }
 

@@ -5,9 +5,16 @@
  *
  * A rotation renames the live file to a hidden name beside it and opens the
  * path anew: two system calls, nothing copied, so the command's output never
- * waits on it. The renamed content is then gzipped into BASE_STAMP.gz.tmp a
- * slice at a time from the loop's timer, renamed to BASE_STAMP.gz once
- * complete, and the raw copy is removed. All names are in rotate.h. */
+ * waits on it. The renamed content is then gzipped into BASE_STAMP.gz.tmp in
+ * slices of about a millisecond from the loop's timer. A short-lived child
+ * process syncs the archive, renames it to BASE_STAMP.gz and removes the raw
+ * copy: the two steps that can block for tens of milliseconds. Big files
+ * that dock deletes itself (retention, dropped rotations) are shrunk a step
+ * at a time before their last close. All names are in rotate.h.
+ *
+ * Every wait in here is bounded, and nothing stops the command's output: a
+ * full disk drops output (counted, one warning), a failed compression keeps
+ * the content uncompressed, a failed rotation keeps writing and retries. */
 #include "logfile.h"
 
 #include <dirent.h>
@@ -19,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +58,17 @@
 /* After finding no archive to delete, look again only this much later: a
  * full disk otherwise costs a directory scan per write. */
 #define VICTIM_RESCAN_MS 1000
+/* Deleting a big file frees its blocks and cached pages inside unlink or
+ * the last close: ~300 ms for 500 MB on ext4. dock unlinks while it holds
+ * an fd and then shrinks the file by this much per step between events
+ * (~1 ms each), closing it once empty; the queue bounds the fds held. */
+#define SHRED_STEP (1024 * 1024)
+#define MAX_SHRED 16
+/* Compression and shredding run from the timer for about this long per
+ * loop turn (at least one step), then the pipes get their turn. A fixed
+ * step per turn would fall behind a writer that the pump serves many
+ * steps per turn. */
+#define SLICE_BUDGET_US 1000
 /* Bounds one retention scan of a directory with very many archives. */
 #define SCAN_MAX_KEYS 65536
 #define SCRATCH_SIZE (16 * 1024)
@@ -92,9 +111,14 @@ struct dock_logfile {
 	struct job jobs[MAX_PENDING];
 	unsigned njobs;
 	struct dock_gzip *gz;		/* only while jobs exist */
+	/* The first job's archive is complete and a child process is
+	 * finishing it (see start_finish); its pipe reports the outcome. */
+	bool syncing;
+	struct dock_watcher sync_w;
 	int64_t parked_until;		/* compression cannot go on before */
 	bool compress_failing;
 	bool overflow_warned;
+	bool leftovers;			/* uncompressed content beyond the queue */
 	bool finishing;
 	int64_t drain_deadline;
 
@@ -106,13 +130,17 @@ struct dock_logfile {
 	int64_t full_report_at;
 	int64_t victims_rescan_at;
 
+	int shred[MAX_SHRED];		/* unlinked files to shrink, oldest first */
+	unsigned nshred;
+
 	struct dock_timer timer;
-	char name[PATH_MAX], name2[PATH_MAX];
+	char name[PATH_MAX], name2[PATH_MAX], name3[PATH_MAX];
 	char scratch[SCRATCH_SIZE];
 };
 
 static void schedule(struct dock_logfile *lf);
 static void retention(struct dock_logfile *lf);
+static void recover(struct dock_logfile *lf);
 
 /* ------------------------------------------------------------------ names */
 
@@ -151,12 +179,63 @@ static bool archive_exists(struct dock_logfile *lf, const struct dock_archive_ke
 	return false;
 }
 
-static void unlink_kind(struct dock_logfile *lf, const struct dock_archive_key *key, enum dock_archive_kind kind)
+/* Lets go of an fd: a big file that has no name any more is queued for
+ * shrinking instead, so that its freeing never lands on the loop at once. */
+static void release_fd(struct dock_logfile *lf, int fd)
+{
+	struct stat st;
+
+	if (fd < 0)
+		return;
+	if (lf->nshred < MAX_SHRED && fstat(fd, &st) == 0 && st.st_nlink == 0 &&
+	    S_ISREG(st.st_mode) && st.st_size > SHRED_STEP && (fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDONLY) {
+		lf->shred[lf->nshred++] = fd;
+		return;
+	}
+	close(fd);
+}
+
+/* Shrinks the oldest queued file by one step; closes it once empty. */
+static void shred_step(struct dock_logfile *lf)
+{
+	int fd = lf->shred[0];
+	struct stat st;
+
+	if (fstat(fd, &st) == 0 && st.st_size > SHRED_STEP &&
+	    ftruncate(fd, st.st_size - SHRED_STEP) == 0)
+		return;
+	close(fd);
+	memmove(&lf->shred[0], &lf->shred[1], (lf->nshred - 1) * sizeof(lf->shred[0]));
+	lf->nshred--;
+}
+
+/* Removes one name of an archive. now: free the space at once (the disk
+ * is full), else through the shredder. Returns true when the name existed
+ * and is gone. */
+static bool remove_name(struct dock_logfile *lf, const struct dock_archive_key *key,
+			enum dock_archive_kind kind, bool now)
 {
 	const char *p = archive_path(lf, lf->name2, key, kind);
+	int fd = -1;
 
-	if (p && unlink(p) < 0 && errno != ENOENT)
+	if (p == NULL)
+		return false;
+	if (!now)
+		fd = open(p, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (unlink(p) == 0) {
+		release_fd(lf, fd);
+		return true;
+	}
+	if (errno != ENOENT)
 		dock_warn("%s: cannot remove %s", lf->path, p);
+	if (fd >= 0)
+		close(fd);
+	return false;
+}
+
+static bool unlink_kind(struct dock_logfile *lf, const struct dock_archive_key *key, enum dock_archive_kind kind)
+{
+	return remove_name(lf, key, kind, false);
 }
 
 /* Calls fn for every entry of the log's directory that is one of our
@@ -198,11 +277,11 @@ static void report_disk_full(struct dock_logfile *lf)
 	if (lf->dropped_archives)
 		snprintf(deleted, sizeof(deleted), "; deleted %u oldest archive(s) to make room",
 			 lf->dropped_archives);
-	errno = lf->full_errno;
 	if (lf->lost)
-		dock_warn("%s: %llu bytes of output lost%s", lf->path, (unsigned long long)lf->lost, deleted);
+		dock_warnx("%s: %s: %llu bytes of output lost%s", lf->path, strerror(lf->full_errno),
+			   (unsigned long long)lf->lost, deleted);
 	else
-		dock_warn("%s: disk full%s", lf->path, deleted);
+		dock_warnx("%s: %s%s", lf->path, strerror(lf->full_errno), deleted);
 	lf->lost = 0;
 	lf->dropped_archives = 0;
 	lf->full_report_at = dock_now_ms() + DISK_FULL_REPORT_MS;
@@ -264,8 +343,14 @@ static bool make_room(struct dock_logfile *lf, int err)
 		return false;
 	}
 	forget_jobs_of(lf, &oldest);
-	unlink_kind(lf, &oldest, DOCK_ARCHIVE_GZ);
-	unlink_kind(lf, &oldest, DOCK_ARCHIVE_PLAIN);
+	/* Both forms, and "made room" only if one went: an undeletable
+	 * archive (read-only directory) must not make the caller retry
+	 * for ever. */
+	if (!(remove_name(lf, &oldest, DOCK_ARCHIVE_GZ, true) |
+	      remove_name(lf, &oldest, DOCK_ARCHIVE_PLAIN, true))) {
+		lf->victims_rescan_at = now + VICTIM_RESCAN_MS;
+		return false;
+	}
 	begin_full(lf, err);
 	lf->dropped_archives++;
 	return true;
@@ -392,15 +477,19 @@ static void enqueue(struct dock_logfile *lf, int fd, const struct dock_archive_k
 	j->src = src;
 }
 
+static void stop_sync(struct dock_logfile *lf);
+
 static void drop_job(struct dock_logfile *lf, unsigned i)
 {
 	struct job *j = &lf->jobs[i];
 
+	if (i == 0)
+		stop_sync(lf);
 	if (j->tmp_fd >= 0) {
 		close(j->tmp_fd);
 		unlink_kind(lf, &j->key, DOCK_ARCHIVE_TMP);
 	}
-	close(j->fd);
+	release_fd(lf, j->fd);
 	memmove(&lf->jobs[i], &lf->jobs[i + 1], (lf->njobs - i - 1) * sizeof(lf->jobs[0]));
 	lf->njobs--;
 	if (lf->njobs == 0) {
@@ -433,15 +522,19 @@ static void forget_jobs_of(struct dock_logfile *lf, const struct dock_archive_ke
  * became an archive: drop it now, and spare the compression. */
 static void drop_doomed_jobs(struct dock_logfile *lf)
 {
-	while (lf->njobs > lf->keep) {
-		struct dock_archive_key key = lf->jobs[0].key;
+	/* A job being finished is left to its child: it is as good as an
+	 * archive, and retention will see it as one. */
+	unsigned first = lf->syncing ? 1 : 0;
+
+	while (lf->njobs > lf->keep && first < lf->njobs) {
+		struct dock_archive_key key = lf->jobs[first].key;
 
 		dock_debug("%s: dropping pending rotation beyond --log-keep", lf->path);
-		if (lf->jobs[0].src == SRC_RAW)
+		if (lf->jobs[first].src == SRC_RAW)
 			unlink_kind(lf, &key, DOCK_ARCHIVE_RAW);
-		else if (lf->jobs[0].src == SRC_PLAIN)
+		else if (lf->jobs[first].src == SRC_PLAIN)
 			unlink_kind(lf, &key, DOCK_ARCHIVE_PLAIN);
-		drop_job(lf, 0);
+		drop_job(lf, first);
 	}
 }
 
@@ -516,9 +609,12 @@ static void rotate(struct dock_logfile *lf)
 	dock_debug("%s: rotated (%s)", lf->path, dest ? dest : "content of a removed file");
 	if (kind == DOCK_ARCHIVE_PLAIN) {
 		close(old);
+		/* Not a warning: nothing is lost, and it is compressed once
+		 * the queue drains (or at the next start). */
 		if (!lf->overflow_warned)
-			dock_warnx("%s: compression falls behind; keeping %s uncompressed", lf->path, dest);
+			dock_debug("%s: compression falls behind; %s waits uncompressed", lf->path, dest);
 		lf->overflow_warned = true;
+		lf->leftovers = true;
 		retention(lf);
 	} else {
 		enqueue(lf, old, &key, linked ? SRC_RAW : SRC_UNLINKED);
@@ -598,6 +694,8 @@ static void abandon_job(struct dock_logfile *lf, const char *why)
 	struct job *j = &lf->jobs[0];
 	const char *raw, *plain;
 
+	/* By name: after start_finish dock no longer holds the archive's fd. */
+	unlink_kind(lf, &j->key, DOCK_ARCHIVE_TMP);
 	switch (j->src) {
 	case SRC_RAW:
 		raw = archive_path(lf, lf->name, &j->key, DOCK_ARCHIVE_RAW);
@@ -619,43 +717,214 @@ static void abandon_job(struct dock_logfile *lf, const char *why)
 	retention(lf);
 }
 
-static void finish_job(struct dock_logfile *lf)
+/* The archive is complete: what the finishing child reports. */
+enum finish_step {
+	FINISH_OK,
+	FINISH_SYNC,		/* fdatasync failed */
+	FINISH_RENAME,		/* renaming TMP to GZ failed */
+};
+
+struct finish_report {
+	unsigned char step, err;
+};
+
+static const char *source_name(struct dock_logfile *lf, const struct job *j, char *buf)
 {
+	if (j->src == SRC_RAW)
+		return archive_path(lf, buf, &j->key, DOCK_ARCHIVE_RAW);
+	if (j->src == SRC_PLAIN)
+		return archive_path(lf, buf, &j->key, DOCK_ARCHIVE_PLAIN);
+	return NULL;
+}
+
+/* The steps after compression, in order: the archive is made durable
+ * (without that, a crash soon after could leave an empty archive and no
+ * raw copy), given its final name, and the raw copy is removed. Runs in
+ * the finishing child, or inline when no child can be made. */
+static struct finish_report finish_steps(const char *tmp, const char *gz, const char *src, bool sync)
+{
+	struct finish_report r = { FINISH_OK, 0 };
+	int fd;
+
+	if (sync) {
+		fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0 || fdatasync(fd) < 0) {
+			r.step = FINISH_SYNC;
+			r.err = (unsigned char)errno;
+			if (fd >= 0)
+				close(fd);
+			return r;
+		}
+		close(fd);
+	}
+	if (rename(tmp, gz) < 0) {
+		r.step = FINISH_RENAME;
+		r.err = (unsigned char)errno;
+		return r;
+	}
+	if (src)
+		unlink(src);
+	return r;
+}
+
+static void stop_sync(struct dock_logfile *lf)
+{
+	if (!lf->syncing)
+		return;
+	dock_loop_del(&lf->sync_w);
+	close(lf->sync_w.fd);
+	lf->sync_w.fd = -1;
+	lf->syncing = false;
+}
+
+/* The first job's archive is finished, well or not. */
+static void finished(struct dock_logfile *lf, struct finish_report r)
+{
+	switch (r.step) {
+	case FINISH_OK:
+		dock_debug("%s: archived %llu bytes into %llu", lf->path,
+			   (unsigned long long)dock_gzip_in_bytes(lf->gz),
+			   (unsigned long long)dock_gzip_out_bytes(lf->gz));
+		lf->compress_failing = false;
+		drop_job(lf, 0);
+		retention(lf);
+		/* Caught up: now the content kept uncompressed meanwhile. */
+		if (lf->njobs == 0 && lf->leftovers)
+			recover(lf);
+		break;
+	case FINISH_SYNC:
+		errno = r.err;
+		if (r.err == ENOSPC || r.err == EDQUOT) {
+			/* Delayed allocation: a full disk may show only at the
+			 * sync. The archive is incomplete, the raw copy is not. */
+			make_room(lf, r.err);
+			abandon_job(lf, "disk full while writing the archive");
+		} else {
+			dock_warn("%s: cannot sync the archive", lf->path);
+			abandon_job(lf, "archive not written");
+		}
+		break;
+	default:
+		errno = r.err;
+		dock_warn("%s: cannot rename the finished archive", lf->path);
+		abandon_job(lf, "archive not renamed");
+		break;
+	}
+}
+
+/* The finishing child answered, or died without an answer (then its
+ * work is done here, unsynced, if it did not get that far). */
+static void on_finish_report(struct dock_watcher *w, uint32_t events)
+{
+	struct dock_logfile *lf = w->data;
+	struct finish_report r;
 	struct job *j = &lf->jobs[0];
 	const char *tmp, *gz;
+	ssize_t n;
 
-	/* Durable before the raw copy goes: without it, a crash soon after
-	 * could leave an empty archive and no raw file. Writeback of the
-	 * archive was started slice by slice, so little is left to wait for. */
-	if (fdatasync(j->tmp_fd) < 0 && errno != EINVAL) {
-		int saved = errno;
-
-		if (make_room(lf, saved))
-			dock_debug("%s: sync failed, made room", lf->path);
-		errno = saved;
-		abandon_job(lf, "cannot write the archive");
+	(void)events;
+	n = read(w->fd, &r, sizeof(r));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
+	stop_sync(lf);
+	if (n != (ssize_t)sizeof(r)) {
+		const char *src = source_name(lf, j, lf->name3);
+
+		tmp = archive_path(lf, lf->name, &j->key, DOCK_ARCHIVE_TMP);
+		gz = archive_path(lf, lf->name2, &j->key, DOCK_ARCHIVE_GZ);
+		r.step = FINISH_OK;
+		r.err = 0;
+		if (tmp == NULL || gz == NULL)
+			r.step = FINISH_RENAME, r.err = ENAMETOOLONG;
+		else if (access(gz, F_OK) != 0)
+			r = finish_steps(tmp, gz, src, false);
+		else if (src)
+			unlink(src);
 	}
-	close(j->tmp_fd);
-	j->tmp_fd = -1;
+	finished(lf, r);
+	schedule(lf);
+}
+
+/* In a child: closes every fd above stderr but keep. */
+static void close_other_fds(int keep)
+{
+	int fd;
+
+	if ((keep <= 3 || syscall(SYS_close_range, 3, keep - 1, 0) == 0) &&
+	    syscall(SYS_close_range, keep + 1, ~0U, 0) == 0)
+		return;
+	/* Kernels before 5.9: dock opens a few dozen fds at most. */
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != keep)
+			close(fd);
+}
+
+/* Finishes the first job's archive in a child process. Both of its steps
+ * can take far longer than a slice, and the child takes them off dock's
+ * loop: fdatasync (tens of milliseconds: on ext4 a journal commit waits
+ * for other files' writeback too), and unlinking a big raw file, which
+ * frees its blocks and page cache (~50 ms for 500 MB) in the process that
+ * drops the last reference. dock closes its own fds of both files first,
+ * so that process is the child. dock's reaper reaps it like any other
+ * child; at exit dock does not wait for it. */
+static void start_finish(struct dock_logfile *lf)
+{
+	struct job *j = &lf->jobs[0];
+	const char *tmp, *gz, *src;
+	int p[2] = { -1, -1 };
+	pid_t pid = -1;
+
 	tmp = archive_path(lf, lf->name, &j->key, DOCK_ARCHIVE_TMP);
 	gz = archive_path(lf, lf->name2, &j->key, DOCK_ARCHIVE_GZ);
-	if (tmp == NULL || gz == NULL || rename(tmp, gz) < 0) {
-		dock_warn("%s: cannot rename the finished archive", lf->path);
-		if (tmp)
-			unlink(tmp);
-		abandon_job(lf, "archive not renamed");
+	src = source_name(lf, j, lf->name3);
+	close(j->tmp_fd);
+	j->tmp_fd = -1;
+	/* A raw file with no name (removed under dock) lives only in this fd:
+	 * it stays open until the job is dropped. */
+	if (j->src != SRC_UNLINKED) {
+		close(j->fd);
+		j->fd = -1;
+	}
+	if (pipe2(p, O_CLOEXEC) == 0)
+		pid = fork();
+	if (pid == 0) {
+		struct finish_report r;
+
+		/* dock's other fds (a peer's socket, the command's pipes)
+		 * must not outlive their closing in dock by this child. */
+		close_other_fds(p[1]);
+		r = finish_steps(tmp, gz, src, true);
+
+		(void)!write(p[1], &r, sizeof(r));
+		_exit(0);
+	}
+	if (pid > 0) {
+		close(p[1]);
+		lf->sync_w.fd = p[0];
+		lf->sync_w.cb = on_finish_report;
+		lf->sync_w.data = lf;
+		if (fcntl(p[0], F_SETFL, O_NONBLOCK) == 0 && dock_loop_add(&lf->sync_w, EPOLLIN) == 0) {
+			lf->syncing = true;
+			return;
+		}
+		/* Not watchable: the child finishes alone; dock moves on. */
+		close(p[0]);
+		lf->sync_w.fd = -1;
+		finished(lf, (struct finish_report){ FINISH_OK, 0 });
 		return;
 	}
-	dock_debug("%s: archived %llu bytes into %llu", lf->path,
-		   (unsigned long long)dock_gzip_in_bytes(lf->gz), (unsigned long long)dock_gzip_out_bytes(lf->gz));
-	if (j->src == SRC_RAW)
-		unlink_kind(lf, &j->key, DOCK_ARCHIVE_RAW);
-	else if (j->src == SRC_PLAIN)
-		unlink_kind(lf, &j->key, DOCK_ARCHIVE_PLAIN);
-	lf->compress_failing = false;
-	drop_job(lf, 0);
-	retention(lf);
+	if (p[0] >= 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+	/* No process to spare: finish here, without a sync of its own (like
+	 * the live log, the kernel writes it back within its usual delay). */
+	dock_debug("%s: finishing the archive inline: %s", lf->path, strerror(errno));
+	if (tmp == NULL || gz == NULL) {
+		finished(lf, (struct finish_report){ FINISH_RENAME, ENAMETOOLONG });
+		return;
+	}
+	finished(lf, finish_steps(tmp, gz, src, false));
 }
 
 /* The directory refuses new files (read-only, gone): try again later
@@ -688,9 +957,12 @@ static void compress_slice(struct dock_logfile *lf)
 		}
 		j->tmp_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, lf->mode);
 		if (j->tmp_fd < 0) {
-			if (make_room(lf, errno))
+			int saved = errno;
+
+			if (make_room(lf, saved))
 				return;
-			if (errno == ENOSPC || errno == EDQUOT)
+			errno = saved;
+			if (saved == ENOSPC || saved == EDQUOT)
 				abandon_job(lf, "disk full");
 			else
 				park(lf, "create an archive");
@@ -704,16 +976,19 @@ static void compress_slice(struct dock_logfile *lf)
 	case DOCK_GZIP_MORE:
 		break;
 	case DOCK_GZIP_DONE:
-		finish_job(lf);
+		start_finish(lf);
 		break;
-	case DOCK_GZIP_EWRITE:
+	case DOCK_GZIP_EWRITE: {
+		int saved = errno;
+
 		/* The unwritten output stays in the compressor: after room
 		 * is made the next slice writes it. */
-		if (make_room(lf, errno))
+		if (make_room(lf, saved))
 			break;
-		abandon_job(lf, errno == ENOSPC || errno == EDQUOT ? "disk full while compressing"
-								    : "cannot write the archive");
+		abandon_job(lf, saved == ENOSPC || saved == EDQUOT ? "disk full while compressing"
+								  : "cannot write the archive");
 		break;
+	}
 	case DOCK_GZIP_EREAD:
 		abandon_job(lf, "cannot read the rotated log");
 		break;
@@ -722,6 +997,13 @@ static void compress_slice(struct dock_logfile *lf)
 
 static void abandon_all(struct dock_logfile *lf, const char *why)
 {
+	if (lf->syncing) {
+		/* Complete already, and the child finishes it without dock;
+		 * dock holds none of its fds and removes none of its names. */
+		stop_sync(lf);
+		lf->jobs[0].tmp_fd = -1;
+		drop_job(lf, 0);
+	}
 	while (lf->njobs > 0)
 		abandon_job(lf, why);
 }
@@ -738,25 +1020,38 @@ static void schedule(struct dock_logfile *lf)
 		return;
 	if (lf->period_ms && !lf->finishing)
 		at = lf->next_period;
-	if (lf->njobs > 0) {
-		now = dock_now_ms();
-		int64_t w = lf->parked_until > now ? lf->parked_until : now;
+	if (lf->njobs > 0 && (!lf->syncing || lf->finishing)) {
+		int64_t w;
 
+		now = dock_now_ms();
+		w = lf->parked_until > now ? lf->parked_until : now;
+		if (lf->syncing)
+			w = lf->drain_deadline;	/* the sync's pipe wakes the loop */
 		if (lf->finishing && lf->drain_deadline < w)
 			w = lf->drain_deadline;
 		if (at < 0 || w < at)
 			at = w;
 	}
+	if (lf->nshred > 0)
+		at = dock_now_ms();
 	if (at < 0)
 		dock_timer_cancel(&lf->timer);
 	else
 		dock_timer_arm(&lf->timer, at);
 }
 
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void on_timer(struct dock_timer *t)
 {
 	struct dock_logfile *lf = t->data;
-	int64_t now = dock_now_ms();
+	int64_t now = dock_now_ms(), end;
 
 	if (lf->period_ms && !lf->finishing && now >= lf->next_period) {
 		/* Absolute deadlines: a late wake-up does not shift later
@@ -767,12 +1062,17 @@ static void on_timer(struct dock_timer *t)
 		lf->blocked_until = 0;
 		try_rotate(lf);
 	}
-	if (lf->njobs > 0) {
-		if (lf->finishing && now >= lf->drain_deadline)
-			abandon_all(lf, "compression cut short at exit");
-		else if (now >= lf->parked_until)
+	if (lf->njobs > 0 && lf->finishing && now >= lf->drain_deadline)
+		abandon_all(lf, "compression cut short at exit");
+	end = now_us() + SLICE_BUDGET_US;
+	do {
+		if (lf->njobs > 0 && now >= lf->parked_until && !lf->syncing)
 			compress_slice(lf);
-	}
+		else if (lf->nshred > 0)
+			shred_step(lf);
+		else
+			break;
+	} while (now_us() < end);
 	schedule(lf);
 }
 
@@ -782,6 +1082,7 @@ struct leftovers {
 	struct dock_archive_key keys[MAX_PENDING * 4];
 	enum dock_archive_kind kinds[MAX_PENDING * 4];
 	size_t n;
+	bool more;		/* some did not fit */
 };
 
 static void find_leftover(struct dock_logfile *lf, const struct dock_archive_key *key,
@@ -806,6 +1107,7 @@ static void find_leftover(struct dock_logfile *lf, const struct dock_archive_key
 		return;
 	}
 	/* More than we track: keep the oldest ones, which are compressed first. */
+	lo->more = true;
 	for (i = 0; i < lo->n; i++) {
 		if (dock_rotate_key_cmp(key, &lo->keys[i]) < 0) {
 			struct dock_archive_key k = lo->keys[i];
@@ -829,7 +1131,11 @@ static void recover(struct dock_logfile *lf)
 	struct stat st;
 	size_t i, j;
 
+	/* What retention would delete is not worth compressing. */
+	retention(lf);
 	lo.n = 0;
+	lo.more = false;
+	lf->leftovers = false;
 	if (scan_dir(lf, find_leftover, &lo) < 0)
 		return;
 	/* Insertion sort: a handful of entries. */
@@ -852,12 +1158,14 @@ static void recover(struct dock_logfile *lf)
 			continue;
 		if (stat(gz, &st) == 0) {
 			/* Killed between the archive's rename and the unlink. */
-			unlink(src);
+			unlink_kind(lf, &lo.keys[i], lo.kinds[i]);
 			continue;
 		}
 		if (lf->njobs == MAX_PENDING) {
-			/* No room in the queue: at least make hidden content
-			 * visible under its archive name. */
+			/* No room in the queue now (the rest is compressed once
+			 * it empties): at least make hidden content visible
+			 * under its archive name. */
+			lf->leftovers = true;
 			if (lo.kinds[i] == DOCK_ARCHIVE_RAW) {
 				const char *plain = archive_path(lf, lf->name2, &lo.keys[i], DOCK_ARCHIVE_PLAIN);
 
@@ -866,12 +1174,14 @@ static void recover(struct dock_logfile *lf)
 			}
 			continue;
 		}
-		fd = open(src, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+		fd = open(src, O_RDWR | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
 			continue;
 		dock_debug("%s: compressing %s left by an earlier run", lf->path, src);
 		enqueue(lf, fd, &lo.keys[i], lo.kinds[i] == DOCK_ARCHIVE_RAW ? SRC_RAW : SRC_PLAIN);
 	}
+	if (lo.more)
+		lf->leftovers = true;
 	drop_doomed_jobs(lf);
 }
 
@@ -921,6 +1231,7 @@ struct dock_logfile *dock_logfile_open(const char *path, const struct dock_confi
 		goto fail;
 	}
 	lf->fd = -1;
+	lf->sync_w.fd = -1;
 	lf->direct = cfg->log_rotate_ms == 0 && cfg->log_max_size == 0;
 	if (lf->direct) {
 		/* The command gets this fd itself: O_APPEND, as every other
@@ -1107,6 +1418,9 @@ void dock_logfile_close(struct dock_logfile *lf)
 		dock_timer_cancel(&lf->timer);
 	}
 	report_disk_full(lf);
+	/* What is left to shrink is freed by these closes: dock is done. */
+	while (lf->nshred > 0)
+		close(lf->shred[--lf->nshred]);
 	if (lf->fd >= 0)
 		close(lf->fd);
 	dock_gzip_free(lf->gz);

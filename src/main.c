@@ -132,9 +132,11 @@ static void forward(const struct signalfd_siginfo *si)
 	int sig = (int)si->ssi_signo, out;
 	pid_t target;
 
-	/* A signal dock raised itself (SIGPIPE from a write to a closed peer)
-	 * is dock's business, not the command's. */
-	if (sig == SIGPIPE && si->ssi_code == SI_USER && (pid_t)si->ssi_pid == d.self)
+	/* A signal the kernel raised for dock's own write (SIGPIPE from a
+	 * closed peer, SIGXFSZ past the file-size limit) is dock's business,
+	 * not the command's: the write has failed and dock handles that. */
+	if ((sig == SIGPIPE || sig == SIGXFSZ) && si->ssi_code == SI_USER &&
+	    (pid_t)si->ssi_pid == d.self)
 		return;
 	if (d.reaper.main_done) {
 		dock_debug("signal %d during shutdown: not forwarded", sig);
