@@ -6,6 +6,7 @@
  * the signal goes to the pid we forked in both cases. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (pid == 0) {
+		/* stderr to /dev/null: tini's "not PID 1" warning is noise here. */
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull > 2) {
+			dup2(devnull, 2);
+			close(devnull);
+		}
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);

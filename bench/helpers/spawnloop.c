@@ -1,9 +1,10 @@
 /* spawnloop N CMD [ARG...]: runs CMD N times, one after the other, and prints
  * the wall time of each run (fork to reaped) in nanoseconds, one per line.
  * Timing in C keeps the harness's own overhead (Python) out of the numbers.
- * Exits 1 if any run does not exit 0. */
+ * The runs' stderr goes to /dev/null. Exits 1 if any run does not exit 0. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -25,6 +26,9 @@ int main(int argc, char **argv)
 	}
 	long n = strtol(argv[1], NULL, 10);
 	int bad = 0;
+	/* The runs' stderr goes to /dev/null (tini warns on every start when it
+	 * is neither PID 1 nor a subreaper); opened once, outside the timing. */
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	for (long i = 0; i < n; i++) {
 		long long t0 = now_ns();
 		pid_t pid = fork();
@@ -33,6 +37,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		if (pid == 0) {
+			if (devnull >= 0)
+				dup2(devnull, 2);
 			execv(argv[2], argv + 2);
 			_exit(127);
 		}
@@ -40,8 +46,13 @@ int main(int argc, char **argv)
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 		long long t1 = now_ns();
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			if (!bad)
+				fprintf(stderr, "run %ld: %s %d\n", i,
+					WIFEXITED(st) ? "exit status" : "killed by signal",
+					WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
 			bad = 1;
+		}
 		printf("%lld\n", t1 - t0);
 	}
 	return bad;
