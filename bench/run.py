@@ -183,6 +183,25 @@ def exit_poller(pid):
         raise
 
 
+class Rounds:
+    """Up to `planned` rounds, but no new one once `budget` seconds have
+    passed (after at least `minimum`): keeps `make bench` within its 3 minutes
+    on a busy machine. `done` is the number run; the report states it."""
+
+    def __init__(self, planned, budget, minimum):
+        self.planned, self.budget, self.minimum = planned, budget, min(minimum, planned)
+        self.done = 0
+
+    def __iter__(self):
+        t0 = time.monotonic()
+        for i in range(self.planned):
+            if i >= self.minimum and time.monotonic() - t0 > self.budget:
+                log(f"      time budget of this part used up: {i} of {self.planned} rounds")
+                return
+            yield i
+            self.done = i + 1
+
+
 def stats(samples):
     s = sorted(samples)
     n = len(s)
@@ -207,11 +226,11 @@ def run_lines(cmd, timeout):
 
 
 def bench_start(inits, bins, rounds, per_round):
-    log(f"[1/6] start+exit of INIT -- /bin/true: {rounds} rounds x {per_round} runs")
+    log(f"[1/6] start+exit of INIT -- /bin/true: {rounds.planned} rounds x {per_round} runs")
     targets = [("no init", [])] + [(n, [b] + pre) for n, b, pre in inits]
     samples = {n: [] for n, _ in targets}
     failures = {}
-    for _ in range(rounds):
+    for _ in rounds:
         order = targets[:]
         random.shuffle(order)
         for name, prefix in order:
@@ -232,12 +251,12 @@ def bench_signal(inits, bins, rounds, per_round, cpu):
     """All processes of a round trip share one CPU: the number is then the
     work the init adds (a wake-up, a signalfd read, a kill), without the
     latency of waking an idle virtual CPU, which varies from run to run."""
-    log(f"[2/6] signal round trip: {rounds} rounds x {per_round} round trips, on CPU {cpu}")
+    log(f"[2/6] signal round trip: {rounds.planned} rounds x {per_round} round trips, on CPU {cpu}")
     targets = [("no init", [])] + [(n, [b] + pre) for n, b, pre in inits]
     samples = {n: [] for n, _ in targets}
     failures = {}
     warm = max(50, per_round // 10)
-    for _ in range(rounds):
+    for _ in rounds:
         order = targets[:]
         random.shuffle(order)
         for name, prefix in order:
@@ -266,12 +285,12 @@ def bench_signal(inits, bins, rounds, per_round, cpu):
 
 
 def bench_orphans(inits, bins, rounds, n_orphans):
-    log(f"[3/6] reaping {n_orphans} orphans as PID 1: {rounds} rounds")
+    log(f"[3/6] reaping {n_orphans} orphans as PID 1: {rounds.planned} rounds")
     reap = {n: [] for n, _, _ in inits}
     lag = {n: [] for n, _, _ in inits}
     exits = []
     failures = {}
-    for _ in range(rounds):
+    for _ in rounds:
         order = inits[:]
         random.shuffle(order)
         for name, binary, pre in order:
@@ -333,7 +352,9 @@ def bench_idle(inits, window):
             try:
                 wait_for(lambda: "sleep" in names_of(descendants(p.pid)), 10, "sleep child")
             except TimeoutError:
-                failures[name] = "never started its sleep child"
+                errs[name].seek(0)
+                why = errs[name].read().decode(errors="replace").strip().splitlines()
+                failures[name] = "never started its sleep child" + (f": {why[-1]}" if why else "")
         # Let every init finish whatever it does after the exec of its child.
         time.sleep(0.3)
         before = {}
@@ -427,12 +448,12 @@ def term_once_ns(binary, pre, timeout=10.0):
 
 
 def bench_term(inits, rounds):
-    log(f"[6/6] SIGTERM to exit, sh -c '{TREE}': {rounds} rounds, plain and as PID 1")
+    log(f"[6/6] SIGTERM to exit, sh -c '{TREE}': {rounds.planned} rounds, plain and as PID 1")
     plain = {n: [] for n, _, _ in inits}
     left = {n: [] for n, _, _ in inits}
     ns = {n: [] for n, _, _ in inits}
     failures = {}
-    for _ in range(rounds):
+    for _ in rounds:
         order = inits[:]
         random.shuffle(order)
         for name, binary, pre in order:
@@ -661,7 +682,7 @@ def section(env, names, R, args, table, detail):
     return f"""{BEGIN}
 ## Core (issue 2)
 
-Command: `make bench` (= `/usr/bin/python3 bench/run.py{' ' + ' '.join(sys.argv[1:]) if sys.argv[1:] else ''}`),
+Command: `make bench` (= `/usr/bin/python3 bench/run.py{measuring_args(args)}`),
 at nice {args.nice}, in {args.elapsed:.0f} s.
 Run: {env['date']}; `nproc` {env['nproc']}, kernel {env['kernel']}, {env['cpu']}, {env['mem_gb']} GiB;
 load average at start {env['load']}{busy}.
@@ -713,6 +734,18 @@ Spread (p10–p90 and sample count) and memory split:
 
 {chr(10).join(notes)}
 {END}"""
+
+
+def measuring_args(args):
+    """The options that change what is measured (not --json, --no-write)."""
+    out = []
+    if args.quick:
+        out.append("--quick")
+    if args.only:
+        out.append(f"--only {args.only}")
+    if args.orphans != 1000:
+        out.append(f"--orphans {args.orphans}")
+    return "".join(" " + o for o in out)
 
 
 def write_doc(sec):
@@ -779,12 +812,20 @@ def main():
     env = environment()
     random.seed()
     R = {"failures": {}, "seconds": {}}
+    # Time budgets (s) per part; on an idle machine every planned round fits
+    # well within them (about 75 s in all).
+    rounds = {
+        "start": Rounds(args.start_rounds, 25, 3),
+        "signal": Rounds(args.sig_rounds, 10, 2),
+        "orphans": Rounds(args.orphan_rounds, 80, 3),
+        "term": Rounds(args.term_rounds, 30, 3),
+    }
     phases = [
-        ("start", "start", lambda: bench_start(inits, bins, args.start_rounds, args.start_runs)),
-        ("signal", "signal", lambda: bench_signal(inits, bins, args.sig_rounds, args.sig_trips, args.cpu)),
-        ("orphans", "orphans", lambda: bench_orphans(inits, bins, args.orphan_rounds, args.orphans)),
+        ("start", "start", lambda: bench_start(inits, bins, rounds["start"], args.start_runs)),
+        ("signal", "signal", lambda: bench_signal(inits, bins, rounds["signal"], args.sig_trips, args.cpu)),
+        ("orphans", "orphans", lambda: bench_orphans(inits, bins, rounds["orphans"], args.orphans)),
         ("idle", "idle", lambda: bench_idle(inits, args.idle)),
-        ("term", "SIGTERM", lambda: bench_term(inits, args.term_rounds)),
+        ("term", "SIGTERM", lambda: bench_term(inits, rounds["term"])),
     ]
     for key, label, fn in phases:
         t = time.monotonic()
@@ -793,6 +834,8 @@ def main():
         R["seconds"][key] = round(time.monotonic() - t, 1)
         log(f"      {R['seconds'][key]:.1f} s")
     elapsed = args.elapsed = time.monotonic() - t_start
+    args.start_rounds, args.sig_rounds = rounds["start"].done, rounds["signal"].done
+    args.orphan_rounds, args.term_rounds = rounds["orphans"].done, rounds["term"].done
 
     table = render(env, names, R, args)
     sec = section(env, names, R, args, table, details(names, R, args))

@@ -9,6 +9,8 @@
 
 static int epfd = -1;
 static struct dock_timer *timers;
+static int nwatchers;
+static const struct dock_watcher *last_added;
 
 int64_t dock_now_ms(void)
 {
@@ -28,7 +30,11 @@ int dock_loop_add(struct dock_watcher *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev);
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0)
+		return -1;
+	nwatchers++;
+	last_added = w;
+	return 0;
 }
 
 int dock_loop_mod(struct dock_watcher *w, uint32_t events)
@@ -40,7 +46,13 @@ int dock_loop_mod(struct dock_watcher *w, uint32_t events)
 
 void dock_loop_del(struct dock_watcher *w)
 {
-	epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	if (epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL) == 0)
+		nwatchers--;
+}
+
+bool dock_loop_only(const struct dock_watcher *w)
+{
+	return timers == NULL && nwatchers == 1 && last_added == w;
 }
 
 void dock_timer_arm(struct dock_timer *t, int64_t at_ms)

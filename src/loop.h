@@ -36,6 +36,10 @@ int dock_loop_add(struct dock_watcher *w, uint32_t events);
 int dock_loop_mod(struct dock_watcher *w, uint32_t events);
 void dock_loop_del(struct dock_watcher *w);
 
+/* True when w is the loop's only watcher and no timer is armed: then the
+ * caller may wait on w's source directly, saving the epoll step. */
+bool dock_loop_only(const struct dock_watcher *w);
+
 void dock_timer_arm(struct dock_timer *t, int64_t at_ms);
 void dock_timer_cancel(struct dock_timer *t);
 

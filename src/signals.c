@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -103,6 +104,23 @@ void dock_signals_set_target(const struct dock_config *cfg, pid_t target)
 {
 	forward_cfg = cfg;
 	forward_target = target;
+}
+
+int dock_signals_wait(struct signalfd_siginfo *out)
+{
+	siginfo_t si;
+	int sig;
+
+	/* The raw syscall, with the same kernel mask as the signalfd, so the
+	 * signals musl reserves (32-34) are waited for too. */
+	sig = (int)syscall(SYS_rt_sigtimedwait, &handled, &si, NULL, sizeof(uint64_t));
+	if (sig <= 0)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->ssi_signo = (uint32_t)sig;
+	out->ssi_code = si.si_code;
+	out->ssi_pid = (uint32_t)si.si_pid;
+	return 0;
 }
 
 int dock_signals_open(void)

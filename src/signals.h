@@ -4,6 +4,7 @@
 #define DOCK_SIGNALS_H
 
 #include <stdint.h>
+#include <sys/signalfd.h>
 #include <sys/types.h>
 
 #include "options.h"
@@ -16,6 +17,11 @@ int dock_signals_block(void);
 /* Where a plain signal that arrives as a fault signal (SEGV, ABRT...,
  * sent with kill) is forwarded: the command (or -pgid), or 0 for nowhere. */
 void dock_signals_set_target(const struct dock_config *cfg, pid_t target);
+
+/* Waits for one handled signal and describes it as the signalfd would.
+ * Returns 0, or -1 (EINTR: a fault signal's handler ran). For a loop that
+ * has nothing but signals to wait for: one system call instead of two. */
+int dock_signals_wait(struct signalfd_siginfo *out);
 
 /* Opens the signalfd (non-blocking, close-on-exec). Returns it or -1. */
 int dock_signals_open(void);
