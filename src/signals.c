@@ -31,7 +31,12 @@ static uint64_t inherited_ignored;
 static void find_inherited_ignored(void)
 {
 	struct dock_proc_sigmasks m;
-	struct sigaction old;
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} old;
 	char buf[4096];
 	ssize_t n = -1;
 	int fd, sig;
@@ -46,7 +51,8 @@ static void find_inherited_ignored(void)
 		return;
 	}
 	for (sig = 1; sig < _NSIG && sig < 65; sig++)
-		if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		if (syscall(SYS_rt_sigaction, sig, NULL, &old, sizeof(uint64_t)) == 0 &&
+		    old.handler == SIG_IGN)
 			inherited_ignored |= 1ULL << (sig - 1);
 }
 
@@ -130,17 +136,23 @@ int dock_signals_open(void)
 
 void dock_signals_restore_for_exec(void)
 {
-	struct sigaction sa = { .sa_handler = SIG_DFL };
+	/* The kernel's own struct: musl's sigaction() refuses signals 32-34,
+	 * which a parent may still have left ignored. */
+	struct {
+		void (*handler)(int);
+		unsigned long flags;
+		void (*restorer)(void);
+		uint64_t mask;
+	} dfl = { .handler = SIG_DFL };
 	int sig;
 
-	sigemptyset(&sa.sa_mask);
 	/* exec resets caught signals to the default by itself, but SIG_IGN
 	 * survives it; dock's parent may have ignored signals that the command
 	 * must see (a SIGHUP ignored by nohup, a SIGPIPE ignored by a language
 	 * runtime). Only those need a call here, which keeps the start cheap. */
 	for (sig = 1; sig < 65; sig++)
 		if (inherited_ignored & (1ULL << (sig - 1)))
-			sigaction(sig, &sa, NULL);
+			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
 	raw_sigmask(SIG_SETMASK, &original_mask, NULL);
 }
 
