@@ -13,7 +13,7 @@ bool dock_log_debug_on;
 static void emit(const char *fmt, va_list ap, int err)
 {
 	char line[1024];
-	size_t n = 0;
+	size_t n = 0, i;
 	int r;
 
 	memcpy(line, "dock: ", 6);
@@ -26,6 +26,12 @@ static void emit(const char *fmt, va_list ap, int err)
 		if (r > 0)
 			n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;
 	}
+	/* One line, whatever it quotes: a server's reason phrase, a path, an
+	 * option's value could hold a line break (forging a second "dock:"
+	 * line) or a terminal escape. */
+	for (i = 6; i < n; i++)
+		if (((unsigned char)line[i] < 0x20 && line[i] != '\t') || line[i] == 0x7f)
+			line[i] = '?';
 	line[n++] = '\n';
 	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
 		;

@@ -955,7 +955,13 @@ static void compress_slice(struct dock_logfile *lf)
 			abandon_job(lf, "archive name too long");
 			return;
 		}
-		j->tmp_fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, lf->mode);
+		/* The name is predictable and the directory may be writable by
+		 * the command: never follow or reuse what is there, replace it. */
+		j->tmp_fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+				 lf->mode);
+		if (j->tmp_fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+			j->tmp_fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
+					 O_NOCTTY, lf->mode);
 		if (j->tmp_fd < 0) {
 			int saved = errno;
 
@@ -1248,7 +1254,9 @@ struct dock_logfile *dock_logfile_open(const char *path, const struct dock_confi
 		snprintf(err, errlen, "%s: %s", t->url.path, strerror(errno));
 		goto fail;
 	}
-	lf->mode = st.st_mode & 07777;
+	/* Permission bits only: a setuid or setgid bit on a file someone else
+	 * prepared must never pass to files dock (often root) creates. */
+	lf->mode = st.st_mode & 0777;
 	lf->last = -1;
 	free(t);
 	t = NULL;

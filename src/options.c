@@ -144,8 +144,15 @@ static int set_web_hook_header(struct dock_config *cfg, const char *v, char *err
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || strchr(tchar, *p)))
 			break;
-	if (p == v || *p != ':' || strpbrk(v, "\r\n") != NULL) {
-		snprintf(err, errlen, "expected 'Name: value', got '%.64s'", v);
+	/* The value is often a secret (Authorization): an error shows only
+	 * the name part, the run of token characters before p. */
+	if (strpbrk(v, "\r\n") != NULL) {
+		snprintf(err, errlen, "header '%.*s' holds a line break", (int)(p - v > 64 ? 64 : p - v), v);
+		return -1;
+	}
+	if (p == v || *p != ':') {
+		snprintf(err, errlen, "expected 'Name: value', got '%.*s%s' (the rest not shown)",
+			 (int)(p - v > 64 ? 64 : p - v), v, *p ? "..." : "");
 		return -1;
 	}
 	if (cfg->n_web_hook_headers == DOCK_MAX_HOOK_HEADERS) {

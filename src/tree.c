@@ -11,6 +11,8 @@
 #include "log.h"
 #include "procfs.h"
 
+static bool warned_no_proc;
+
 pid_t dock_tree_self(void)
 {
 	static pid_t self;
@@ -93,6 +95,15 @@ int dock_tree_read(struct dock_tree *t)
 	}
 	dock_procfs_mark_descendants(t->tab, t->n, dock_tree_self(), t->inside, scratch);
 	free(scratch);
+	/* A /proc that does not list dock itself is not its namespace's (an
+	 * empty tmpfs in its place, another namespace's procfs): an empty tree
+	 * read from it would have the shutdown signal no one and wait for the
+	 * kill timeout while the command's children live on. */
+	if (dock_procfs_find_link(t->tab, t->n, dock_tree_self()) < 0) {
+		dock_tree_free(t);
+		errno = ENOENT;
+		return -1;
+	}
 	return 0;
 }
 
@@ -124,7 +135,14 @@ int dock_tree_signal(int sig, bool pid1, pid_t fallback_pgrp)
 	sent = signal_descendants(sig);
 	if (sent >= 0)
 		return sent;
-	dock_debug("cannot read /proc; signalling the command's process group only");
+	/* Without /proc the tree cannot be listed, and processes that left
+	 * the command's group (daemons, setsid) miss this signal: say so once. */
+	if (!warned_no_proc)
+		dock_warn("cannot list the process tree in /proc; signalling the command's "
+			  "process group only");
+	else
+		dock_debug("cannot read /proc; signalling the command's process group only");
+	warned_no_proc = true;
 	if (fallback_pgrp > 0 && kill(-fallback_pgrp, sig) == 0)
 		return 1;
 	return 0;
