@@ -523,10 +523,12 @@ static void forget_jobs_of(struct dock_logfile *lf, const struct dock_archive_ke
 static void drop_doomed_jobs(struct dock_logfile *lf)
 {
 	/* A job being finished is left to its child: it is as good as an
-	 * archive, and retention will see it as one. */
+	 * archive, and retention will see it as one, and delete it first as
+	 * the oldest. So it does not count here: only the pending jobs beyond
+	 * --log-keep go, or a newer rotation would be lost for an older. */
 	unsigned first = lf->syncing ? 1 : 0;
 
-	while (lf->njobs > lf->keep && first < lf->njobs) {
+	while (lf->njobs - first > lf->keep && first < lf->njobs) {
 		struct dock_archive_key key = lf->jobs[first].key;
 
 		dock_debug("%s: dropping pending rotation beyond --log-keep", lf->path);
