@@ -99,6 +99,23 @@ static void on_peer_eof(struct dock_pump *p)
 		kill(io.pid, SIGHUP);
 }
 
+/* The command's stdout and stderr on one pipe (their order kept, as 2>&1
+ * does), pumped into dst with the prefix if there is one. */
+static int pump_output_to(struct dock_end *dst, struct dock_spawn_io *sio, char *err,
+			  size_t errlen)
+{
+	int r, w;
+
+	if (make_pipe(&r, &w) < 0) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	keep_for_child(w);
+	sio->fd[1] = sio->fd[2] = w;
+	dock_end_init(&io.src_out, DOCK_END_FD, r);
+	return dock_pump_init(&io.out, &io.src_out, dst, io.has_prefix ? &io.prefix : NULL, NULL);
+}
+
 static int setup_inherit(struct dock_spawn_io *sio)
 {
 	int r1, w1, r2, w2;
@@ -129,8 +146,6 @@ static int setup_inherit(struct dock_spawn_io *sio)
 static int setup_file(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
 		      size_t errlen)
 {
-	int r, w;
-
 	io.lf = dock_logfile_open(io.target.url.path, cfg, err, errlen);
 	if (io.lf == NULL)
 		return -1;
@@ -140,37 +155,18 @@ static int setup_file(const struct dock_config *cfg, struct dock_spawn_io *sio, 
 		sio->fd[1] = sio->fd[2] = dock_logfile_fd(io.lf);
 		return 0;
 	}
-	/* One pipe for both streams keeps their order, as 2>&1 does. */
-	if (make_pipe(&r, &w) < 0) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	keep_for_child(w);
-	sio->fd[1] = sio->fd[2] = w;
-	dock_end_init(&io.src_out, DOCK_END_FD, r);
 	dock_end_init(&io.dst_out, DOCK_END_LOGFILE, -1);
 	io.dst_out.lf = io.lf;
-	return dock_pump_init(&io.out, &io.src_out, &io.dst_out, io.has_prefix ? &io.prefix : NULL,
-			      NULL);
+	return pump_output_to(&io.dst_out, sio, err, errlen);
 }
 
 static int setup_datagram(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
 			  size_t errlen)
 {
-	int r, w;
-
 	if (dock_wire_connect(&io.target, cfg->tls_insecure, &io.wire, err, errlen) < 0)
 		return -1;
-	if (make_pipe(&r, &w) < 0) {
-		snprintf(err, errlen, "pipe: %s", strerror(errno));
-		return -1;
-	}
-	keep_for_child(w);
-	sio->fd[1] = sio->fd[2] = w;
-	dock_end_init(&io.src_out, DOCK_END_FD, r);
 	dock_end_init(&io.peer, DOCK_END_DGRAM, io.wire.fd);
-	return dock_pump_init(&io.out, &io.src_out, &io.peer, io.has_prefix ? &io.prefix : NULL,
-			      NULL);
+	return pump_output_to(&io.peer, sio, err, errlen);
 }
 
 static int setup_interactive(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
