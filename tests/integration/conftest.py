@@ -148,30 +148,33 @@ def runc_spec(tmp_path_factory):
 
 
 class Lines:
-    """Collects a stream line by line in a thread; lets a test wait for a line."""
+    """Collects a stream line by line in a thread, each stamped with its arrival
+    time (time.monotonic()); lets a test wait for a line."""
 
     def __init__(self, stream):
         self._q = queue.Queue()
         self.lines = []
+        self.items = []          # (arrival time, line)
         self._done = threading.Event()
         self._t = threading.Thread(target=self._pump, args=(stream,), daemon=True)
         self._t.start()
-        self._pos = 0
 
     def _pump(self, stream):
         try:
             for raw in iter(stream.readline, b""):
-                line = raw.decode(errors="replace").rstrip("\n")
-                self.lines.append(line)
-                self._q.put(line)
+                item = (time.monotonic(), raw.decode(errors="replace").rstrip("\n"))
+                self.items.append(item)
+                self.lines.append(item[1])
+                self._q.put(item)
         except (ValueError, OSError):
             pass
         finally:
             self._done.set()
             self._q.put(None)
 
-    def expect(self, pattern, timeout=10.0):
-        """Waits for the next line (after those already consumed) matching pattern."""
+    def expect_at(self, pattern, timeout=10.0):
+        """Waits for the next line (after those already consumed) matching
+        pattern: (arrival time, match)."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
         while True:
@@ -179,15 +182,28 @@ class Lines:
             if left <= 0:
                 raise AssertionError(f"no line matching {pattern!r} within {timeout}s; got {self.lines!r}")
             try:
-                line = self._q.get(timeout=left)
+                item = self._q.get(timeout=left)
             except queue.Empty:
                 continue
-            if line is None:
+            if item is None:
                 self._q.put(None)
                 raise AssertionError(f"stream closed before a line matching {pattern!r}; got {self.lines!r}")
+            m = rx.search(item[1])
+            if m:
+                return item[0], m
+
+    def expect(self, pattern, timeout=10.0):
+        """Waits for the next line (after those already consumed) matching pattern."""
+        return self.expect_at(pattern, timeout)[1]
+
+    def first(self, pattern):
+        """(arrival time, match) of the first line so far matching pattern, or None."""
+        rx = re.compile(pattern)
+        for t, line in list(self.items):
             m = rx.search(line)
             if m:
-                return m
+                return t, m
+        return None
 
     def finish(self, timeout=5.0):
         """Waits for EOF (every writer gone); returns every line seen."""

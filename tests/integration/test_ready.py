@@ -23,7 +23,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import BUILD, DOCK, MARK, PATH, kill_marked
+from conftest import BUILD, DOCK, MARK, PATH, Lines, kill_marked
 
 PY = "/usr/bin/python3"
 RUNNING = r"^dock: status: running$"
@@ -36,62 +36,11 @@ LATENCY_BOUND = 0.15
 # private helpers
 
 
-class TimedLines:
-    """Reads a stream line by line in a thread, stamping each with time.monotonic()."""
-
-    def __init__(self, stream):
-        self.items = []          # (t, line)
-        self._q = queue.Queue()
-        self._done = threading.Event()
-        threading.Thread(target=self._pump, args=(stream,), daemon=True).start()
-
-    def _pump(self, stream):
-        try:
-            for raw in iter(stream.readline, b""):
-                item = (time.monotonic(), raw.decode(errors="replace").rstrip("\n"))
-                self.items.append(item)
-                self._q.put(item)
-        except (ValueError, OSError):
-            pass
-        finally:
-            self._done.set()
-            self._q.put(None)
+class TimedLines(Lines):
+    """conftest's Lines, whose expect answers (arrival time, match)."""
 
     def expect(self, pattern, timeout=10.0):
-        """Waits for the next line matching pattern: (arrival time, match)."""
-        rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no line matching {pattern!r} within {timeout}s; got {self.lines!r}")
-            try:
-                item = self._q.get(timeout=left)
-            except queue.Empty:
-                continue
-            if item is None:
-                self._q.put(None)
-                raise AssertionError(f"stream closed before a line matching {pattern!r}; got {self.lines!r}")
-            m = rx.search(item[1])
-            if m:
-                return item[0], m
-
-    def first(self, pattern):
-        """(time, match) of the first line so far matching pattern, or None."""
-        rx = re.compile(pattern)
-        for t, line in list(self.items):
-            m = rx.search(line)
-            if m:
-                return t, m
-        return None
-
-    def finish(self, timeout=5.0):
-        assert self._done.wait(timeout), f"stream still open; lines {self.lines!r}"
-        return self.lines
-
-    @property
-    def lines(self):
-        return [line for _, line in self.items]
+        return self.expect_at(pattern, timeout)
 
 
 class ReadyRun:
