@@ -30,15 +30,22 @@ UNIT     := $(wildcard tests/unit/test_*.c)
 .PHONY: all deps test unit integration demo bench fuzz clean
 all: $(BUILD)/dock
 
+# Packages by purpose (scripts/deps.sh): `make` and `make unit` need only the
+# build ones, never Docker, qemu or the peer inits.
 deps:
 	@./scripts/deps.sh
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) | $(BUILD)/obj
-	@echo "  CC $<"; $(CC) $(CFLAGS) -c $< -o $@
+# -MMD -MP: each object records the headers it includes, so a header change
+# rebuilds exactly what uses it.
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
+	@echo "  CC $<"; $(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+-include $(OBJS:.o=.d)
 
 # musl-gcc must not see glibc's /usr/include, so the libraries' headers are
 # linked into a private include directory.
 $(BUILD)/include/.stamp:
+	@./scripts/deps.sh build
 	@mkdir -p $(BUILD)/include
 	ln -sf /usr/include/zlib.h /usr/include/zconf.h /usr/include/bearssl.h /usr/include/bearssl $(BUILD)/include/
 	@touch $@
@@ -55,25 +62,30 @@ $(BUILD)/unit: $(UNIT) $(UNITSRC) tests/unit/unit.h tests/unit/main.c $(wildcard
 		-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc \
 		$(UNIT) $(UNITSRC) tests/unit/main.c -o $@ $(UNITLIBS)
 
-unit: deps $(BUILD)/unit
+unit: $(BUILD)/unit
 	$(BUILD)/unit
 
-integration: deps $(BUILD)/dock
+integration: $(BUILD)/dock
+	@./scripts/deps.sh integration containers
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
-test: deps
+test:
+	@./scripts/deps.sh build unit integration containers
 	$(MAKE) $(BUILD)/dock $(BUILD)/unit
 	$(BUILD)/unit
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
-demo: deps $(BUILD)/dock
+demo: $(BUILD)/dock
+	@./scripts/deps.sh integration
 	./scripts/demo.sh
 
-bench: deps $(BUILD)/dock
+bench: $(BUILD)/dock
+	@./scripts/deps.sh bench
 	$(PYTHON) bench/run.py
 
 # libFuzzer targets for every parser, each run for a bounded time.
-fuzz: deps
+fuzz:
+	@./scripts/deps.sh build fuzz
 	$(MAKE) -C tests/fuzz run
 
 clean:
@@ -82,7 +94,8 @@ clean:
 # ASan+UBSan build (glibc, dynamic) in build/asan/dock, then the unit and
 # integration tests against it; see scripts/check-asan.sh.
 .PHONY: check-asan
-check-asan: deps
+check-asan:
+	@./scripts/deps.sh build unit integration containers
 	./scripts/check-asan.sh
 
 # Release artefacts (issue 6). `make arm64` cross-builds build/arm64/dock with
@@ -93,14 +106,18 @@ check-asan: deps
 # compares; `make size` links with a map and says where the bytes go.
 ARM64_CC := aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-gcc.specs
 .PHONY: arm64 release release-check size
-arm64: deps
+arm64:
+	@./scripts/deps.sh release
 	$(MAKE) BUILD=$(BUILD)/arm64 CC="$(ARM64_CC)" LIBDIR=/usr/lib/aarch64-linux-gnu $(BUILD)/arm64/dock
 
-release: deps
+release:
+	@./scripts/deps.sh release
 	./scripts/release.sh $(VERSION)
 
-release-check: deps
+release-check:
+	@./scripts/deps.sh release
 	./scripts/reproducible-check.sh $(VERSION)
 
-size: deps
+size:
+	@./scripts/deps.sh build
 	./scripts/size.sh

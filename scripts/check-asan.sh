@@ -23,7 +23,7 @@ LOGDIR=/tmp/dock-sanitizer
 PYTHON=${PYTHON:-/usr/bin/python3}
 VERSION=$(sed -n 's/^VERSION *:= *//p' Makefile)
 
-./scripts/deps.sh
+./scripts/deps.sh build unit integration containers
 mkdir -p "$OUT"
 
 # Rebuilt when a source, a header or this script is newer than the binary.
