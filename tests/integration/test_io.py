@@ -913,7 +913,7 @@ def test_prefix_to_a_stream_peer(run, peers, kind):
 
 @pytest.mark.parametrize("form", ["bare", "file://"])
 @pytest.mark.parametrize("prefix", [None, "P "])
-def test_file_created_0600_with_both_streams_in_order(tmp_path, form, prefix):
+def test_file_created_0666_less_umask_with_both_streams_in_order(tmp_path, form, prefix):
     path = tmp_path / "out.log"
     url = str(path) if form == "bare" else f"file://{path}"
     args = (["--stdout-prefix", prefix] if prefix else []) + ["--io", url]
@@ -922,7 +922,24 @@ def test_file_created_0600_with_both_streams_in_order(tmp_path, form, prefix):
     assert res.stdout == b"" and res.stderr == b"", res
     p = (prefix or "").encode()
     assert path.read_bytes() == p + b"out1\n" + p + b"err1\n" + p + b"out2\n" + p + b"err2"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~_umask()
+
+
+def _umask():
+    u = os.umask(0)
+    os.umask(u)
+    return u
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+@pytest.mark.parametrize("prefix", [None, "P "])
+def test_file_mode_follows_the_umask(tmp_path, umask, prefix):
+    """As `cmd >FILE` in a shell with that umask: 0644 or 0600."""
+    path = tmp_path / "out.log"
+    args = (["--stdout-prefix", prefix] if prefix else []) + ["--io", str(path)]
+    res = dock(args + ["echo", "hi"], preexec_fn=lambda: os.umask(umask))
+    assert res.returncode == 0, res
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
 @pytest.mark.parametrize("prefix", [None, "P "])
@@ -1244,7 +1261,8 @@ def test_io_file_in_mode(run, request, tmp_path, mode, prefix):
         assert out == [], out
         p = pfx("P ", "red") if prefix else b""
         assert host.read_bytes() == p + b"out\n" + p + b"err\n"
-        assert stat.S_IMODE(host.stat().st_mode) == 0o600
+        # runc's default umask is 022
+        assert stat.S_IMODE(host.stat().st_mode) == 0o666 & ~(0o022 if mode == "runc" else _umask())
     finally:
         if mode == "runc":
             host.unlink(missing_ok=True)
