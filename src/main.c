@@ -75,9 +75,13 @@ static void strip_own_env(void)
 
 static void on_kill_timer(struct dock_timer *t)
 {
-	if (d.kill_rounds == 0)
-		dock_warnx("processes still running %llu ms after SIGTERM; sending SIGKILL",
-			   (unsigned long long)d.cfg.kill_timeout_ms);
+	if (d.kill_rounds == 0) {
+		char left[256];
+
+		dock_tree_describe_left(d.pid1, left, sizeof(left));
+		dock_warnx("processes still running %llu ms after SIGTERM; sending SIGKILL%s",
+			   (unsigned long long)d.cfg.kill_timeout_ms, left);
+	}
 	if (d.kill_rounds++ == KILL_RETRIES) {
 		dock_warnx("processes survive SIGKILL; exiting anyway");
 		d.done = true;
