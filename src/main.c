@@ -15,6 +15,7 @@
 #include "log.h"
 #include "loop.h"
 #include "options.h"
+#include "paths.h"
 #include "ready.h"
 #include "reaper.h"
 #include "signals.h"
@@ -254,6 +255,7 @@ int main(int argc, char **argv)
 	}
 	dock_log_debug_on = d.cfg.debug;
 	strip_own_env();
+	dock_paths_resolve(&d.cfg);
 
 	d.self = getpid();
 	d.pid1 = d.self == 1;
@@ -296,6 +298,9 @@ int main(int argc, char **argv)
 		return dock_status_remap(&d.cfg, code);
 	}
 	d.reaper.main_pid = pid;
+	/* The command has its copy of the directory: dock's own would hold a
+	 * mount busy for the container's life. */
+	dock_paths_leave_cwd();
 	dock_signals_set_target(&d.cfg, d.cfg.signal_group ? -pid : pid);
 	dock_debug("started %s as pid %d", d.cfg.command[0], (int)pid);
 	dock_io_started(pid);
