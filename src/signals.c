@@ -156,6 +156,11 @@ void dock_signals_restore_for_exec(void)
 	raw_sigmask(SIG_SETMASK, &original_mask, NULL);
 }
 
+bool dock_signals_is_terminal_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
 int dock_signals_thug_decide(int sig, uint64_t blocked, uint64_t ignored)
 {
 	if (sig != SIGINT && sig != SIGTERM && sig != SIGQUIT)

@@ -3,6 +3,7 @@
 #ifndef DOCK_SIGNALS_H
 #define DOCK_SIGNALS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/signalfd.h>
 #include <sys/types.h>
@@ -33,6 +34,10 @@ void dock_signals_restore_for_exec(void);
  * --thug (INT/TERM/QUIT the command blocks or ignores becomes KILL). Returns 0
  * when the signal is dropped. */
 int dock_signals_translate(const struct dock_config *cfg, int sig, pid_t target);
+
+/* A stop that comes from a terminal (TSTP, TTIN, TTOU): in a shell's job,
+ * dock stops with the command on these, and continues on SIGCONT. */
+bool dock_signals_is_terminal_stop(int sig);
 
 /* Pure part of --thug: given the command's /proc masks, what sig becomes. */
 int dock_signals_thug_decide(int sig, uint64_t blocked, uint64_t ignored);
