@@ -7,8 +7,6 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
-#include <sys/wait.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "hook.h"
@@ -43,10 +41,6 @@ static struct {
 	bool pid1;
 	pid_t self;
 	bool shutting_down;
-	/* Job control: dock is in a shell's job on its controlling terminal,
-	 * and the command shares that terminal. */
-	bool job_tty;
-	bool job_stopped;	/* dock stopped itself with the command */
 	bool done;
 	int kill_rounds;
 	struct dock_reaper reaper;
@@ -120,67 +114,12 @@ static void begin_shutdown(void)
 	dock_timer_arm(&d.kill_timer, dock_now_ms() + (int64_t)d.cfg.kill_timeout_ms);
 }
 
-/* Not PID 1, a shell sees dock as the job, not the command: when the
- * command stops (a ^Z reaches the command's group, which holds the
- * terminal), dock stops too, so the shell reports it and gets its prompt
- * back; SIGCONT continues both (job_continue). As dumb-init does. */
-static void stop_self(const char *why)
-{
-	sigset_t pending;
-
-	d.job_stopped = true;
-	/* A SIGCONT already waiting would not continue a stop that comes
-	 * after it: it is what the next read of the signalfd handles. */
-	if (sigpending(&pending) == 0 && sigismember(&pending, SIGCONT)) {
-		dock_debug("%s; a SIGCONT is already pending: not stopping", why);
-		return;
-	}
-	dock_debug("%s: stopping dock too (job control)", why);
-	kill(getpid(), SIGSTOP);
-	dock_debug("continued");
-}
-
-/* Whether the main command has stopped (by any stop signal: vim or less
- * re-raise SIGTSTP, bash's `suspend` uses SIGSTOP; a shell shows the job
- * stopped for either). Only stops are asked for (no WEXITED), so nothing
- * is reaped here. */
-static bool main_stopped(void)
-{
-	siginfo_t si;
-
-	memset(&si, 0, sizeof(si));
-	return waitid(P_PID, (id_t)d.reaper.main_pid, &si, WSTOPPED | WNOHANG) == 0 &&
-	       si.si_pid == d.reaper.main_pid && si.si_code == CLD_STOPPED;
-}
-
-/* SIGCONT reached dock: `fg` (the shell gave dock's group the terminal) or
- * `bg`. In the foreground, the terminal goes on to the command's group, or
- * its next read would stop it again. Returns true when the SIGCONT went to
- * the command's whole group (everything the ^Z stopped) instead of being
- * forwarded as usual. */
-static bool job_continue(void)
-{
-	bool was_stopped = d.job_stopped;
-
-	d.job_stopped = false;
-	/* SIGTTOU is blocked, which is what allows this from the background. */
-	if (d.job_tty && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
-	    tcsetpgrp(STDIN_FILENO, d.reaper.main_pid) < 0)
-		dock_debug("cannot hand the terminal to the command: %s", strerror(errno));
-	if (!was_stopped)
-		return false;
-	dock_debug("continuing the command's process group %d", (int)d.reaper.main_pid);
-	if (kill(-d.reaper.main_pid, SIGCONT) < 0 && errno != ESRCH)
-		dock_warn("kill(%d, SIGCONT)", -(int)d.reaper.main_pid);
-	return true;
-}
-
 static void on_child(void)
 {
 	int empty = dock_reaper_reap(&d.reaper);
 
-	if (d.job_tty && !d.reaper.main_done && main_stopped())
-		stop_self("the command stopped");
+	if (!d.reaper.main_done)
+		dock_signals_job_check_command();
 
 	if (d.reaper.main_done && !d.shutting_down) {
 		if (empty) {
@@ -211,7 +150,7 @@ static void forward(const struct signalfd_siginfo *si)
 		dock_debug("signal %d during shutdown: not forwarded", sig);
 		return;
 	}
-	if (sig == SIGCONT && !d.pid1 && job_continue())
+	if (sig == SIGCONT && dock_signals_job_continue())
 		return;
 	out = dock_signals_translate(&d.cfg, sig, d.reaper.main_pid);
 	if (out == 0) {
@@ -222,10 +161,7 @@ static void forward(const struct signalfd_siginfo *si)
 	dock_debug("forwarding signal %d as %d to %d", sig, out, (int)target);
 	if (kill(target, out) < 0 && errno != ESRCH)
 		dock_warn("kill(%d, %d)", (int)target, out);
-	/* Whoever sent dock a terminal stop meant dock's job to stop: as PID 1
-	 * there is no job (and the kernel would not stop init anyway). */
-	if (!d.pid1 && dock_signals_is_terminal_stop(sig))
-		stop_self("forwarded a stop signal");
+	dock_signals_job_forwarded(sig);
 }
 
 static void on_signalfd(struct dock_watcher *w, uint32_t events)
@@ -371,8 +307,10 @@ int main(int argc, char **argv)
 	/* The command has its copy of the directory: dock's own would hold a
 	 * mount busy for the container's life. */
 	dock_paths_leave_cwd();
-	d.job_tty = !d.pid1 && !d.sio.ctty && d.sio.fd[0] < 0 && isatty(STDIN_FILENO) &&
-		    tcgetsid(STDIN_FILENO) == getsid(0);
+	/* As PID 1 there is no shell's job to stop (nor would the kernel stop
+	 * init); the command shares dock's terminal unless it has a pty. */
+	if (!d.pid1)
+		dock_signals_job_setup(pid, !d.sio.ctty && d.sio.fd[0] < 0);
 	dock_signals_set_target(&d.cfg, d.cfg.signal_group ? -pid : pid);
 	dock_debug("started %s as pid %d", d.cfg.command[0], (int)pid);
 	dock_io_started(pid);
