@@ -163,7 +163,8 @@ static int setup_file(const struct dock_config *cfg, struct dock_spawn_io *sio, 
 static int setup_datagram(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
 			  size_t errlen)
 {
-	if (dock_wire_connect(&io.target, cfg->tls_insecure, &io.wire, err, errlen) < 0)
+	if (dock_wire_connect(&io.target, cfg->tls_insecure, cfg->io_connect_timeout_ms, &io.wire,
+			      err, errlen) < 0)
 		return -1;
 	dock_end_init(&io.peer, DOCK_END_DGRAM, io.wire.fd);
 	return pump_output_to(&io.peer, sio, err, errlen);
@@ -174,7 +175,8 @@ static int setup_interactive(const struct dock_config *cfg, struct dock_spawn_io
 {
 	int master, slave;
 
-	if (dock_wire_connect(&io.target, cfg->tls_insecure, &io.wire, err, errlen) < 0)
+	if (dock_wire_connect(&io.target, cfg->tls_insecure, cfg->io_connect_timeout_ms, &io.wire,
+			      err, errlen) < 0)
 		return -1;
 	if (dock_pty_open(&master, &slave) < 0) {
 		snprintf(err, errlen, "pseudo-terminal: %s", strerror(errno));

@@ -71,6 +71,9 @@
 #define SLICE_BUDGET_US 1000
 /* Bounds one retention scan of a directory with very many archives. */
 #define SCAN_MAX_KEYS 65536
+/* An archive is data to read, never a program: the live file's read and
+ * write bits only. */
+#define ARCHIVE_MODE(lf) ((lf)->mode & 0666)
 #define SCRATCH_SIZE (16 * 1024)
 
 enum job_source {
@@ -960,10 +963,10 @@ static void compress_slice(struct dock_logfile *lf)
 		/* The name is predictable and the directory may be writable by
 		 * the command: never follow or reuse what is there, replace it. */
 		j->tmp_fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-				 lf->mode);
+				 ARCHIVE_MODE(lf));
 		if (j->tmp_fd < 0 && errno == EEXIST && unlink(tmp) == 0)
 			j->tmp_fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
-					 O_NOCTTY, lf->mode);
+					 O_NOCTTY, ARCHIVE_MODE(lf));
 		if (j->tmp_fd < 0) {
 			int saved = errno;
 
@@ -976,7 +979,7 @@ static void compress_slice(struct dock_logfile *lf)
 				park(lf, "create an archive");
 			return;
 		}
-		(void)fchmod(j->tmp_fd, lf->mode);
+		(void)fchmod(j->tmp_fd, ARCHIVE_MODE(lf));
 		dock_gzip_start(lf->gz, j->fd, j->tmp_fd);
 	}
 	r = dock_gzip_step(lf->gz, DOCK_GZIP_SLICE);
@@ -1244,9 +1247,11 @@ struct dock_logfile *dock_logfile_open(const char *path, const struct dock_confi
 	if (lf->direct) {
 		/* The command gets this fd itself: O_APPEND, as every other
 		 * writer of the file may expect. */
-		lf->fd = open(t->url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		lf->fd = open(t->url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
 	} else {
-		lf->fd = open(t->url.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+		/* 0666 less the umask, as the shell's `>` creates a file: the
+		 * umask is how the operator says who may read the logs. */
+		lf->fd = open(t->url.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
 	}
 	if (lf->fd < 0) {
 		snprintf(err, errlen, "%s: %s", t->url.path, strerror(errno));

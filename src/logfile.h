@@ -11,8 +11,9 @@
 
 struct dock_logfile;
 
-/* Opens (creating 0600, appending) path. Returns NULL with a message in err
- * when it cannot be opened: an exit-1 error before the command starts. */
+/* Opens (creating 0666 less the umask, appending) path. Returns NULL with a
+ * message in err when it cannot be opened: an exit-1 error before the
+ * command starts. */
 struct dock_logfile *dock_logfile_open(const char *path, const struct dock_config *cfg,
 				       char *err, size_t errlen);
 

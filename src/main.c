@@ -15,6 +15,7 @@
 #include "log.h"
 #include "loop.h"
 #include "options.h"
+#include "paths.h"
 #include "ready.h"
 #include "reaper.h"
 #include "signals.h"
@@ -75,9 +76,13 @@ static void strip_own_env(void)
 
 static void on_kill_timer(struct dock_timer *t)
 {
-	if (d.kill_rounds == 0)
-		dock_warnx("processes still running %llu ms after SIGTERM; sending SIGKILL",
-			   (unsigned long long)d.cfg.kill_timeout_ms);
+	if (d.kill_rounds == 0) {
+		char left[256];
+
+		dock_tree_describe_left(d.pid1, left, sizeof(left));
+		dock_warnx("processes still running %llu ms after SIGTERM; sending SIGKILL%s",
+			   (unsigned long long)d.cfg.kill_timeout_ms, left);
+	}
 	if (d.kill_rounds++ == KILL_RETRIES) {
 		dock_warnx("processes survive SIGKILL; exiting anyway");
 		d.done = true;
@@ -113,6 +118,9 @@ static void on_child(void)
 {
 	int empty = dock_reaper_reap(&d.reaper);
 
+	if (!d.reaper.main_done)
+		dock_signals_job_check_command();
+
 	if (d.reaper.main_done && !d.shutting_down) {
 		if (empty) {
 			d.shutting_down = true;
@@ -142,6 +150,8 @@ static void forward(const struct signalfd_siginfo *si)
 		dock_debug("signal %d during shutdown: not forwarded", sig);
 		return;
 	}
+	if (sig == SIGCONT && dock_signals_job_continue())
+		return;
 	out = dock_signals_translate(&d.cfg, sig, d.reaper.main_pid);
 	if (out == 0) {
 		dock_debug("signal %d dropped", sig);
@@ -151,6 +161,7 @@ static void forward(const struct signalfd_siginfo *si)
 	dock_debug("forwarding signal %d as %d to %d", sig, out, (int)target);
 	if (kill(target, out) < 0 && errno != ESRCH)
 		dock_warn("kill(%d, %d)", (int)target, out);
+	dock_signals_job_forwarded(sig);
 }
 
 static void on_signalfd(struct dock_watcher *w, uint32_t events)
@@ -250,6 +261,7 @@ int main(int argc, char **argv)
 	}
 	dock_log_debug_on = d.cfg.debug;
 	strip_own_env();
+	dock_paths_resolve(&d.cfg);
 
 	d.self = getpid();
 	d.pid1 = d.self == 1;
@@ -292,6 +304,13 @@ int main(int argc, char **argv)
 		return dock_status_remap(&d.cfg, code);
 	}
 	d.reaper.main_pid = pid;
+	/* The command has its copy of the directory: dock's own would hold a
+	 * mount busy for the container's life. */
+	dock_paths_leave_cwd();
+	/* As PID 1 there is no shell's job to stop (nor would the kernel stop
+	 * init); the command shares dock's terminal unless it has a pty. */
+	if (!d.pid1)
+		dock_signals_job_setup(pid, !d.sio.ctty && d.sio.fd[0] < 0);
 	dock_signals_set_target(&d.cfg, d.cfg.signal_group ? -pid : pid);
 	dock_debug("started %s as pid %d", d.cfg.command[0], (int)pid);
 	dock_io_started(pid);

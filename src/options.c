@@ -163,6 +163,17 @@ static int set_web_hook_header(struct dock_config *cfg, const char *v, char *err
 	return 0;
 }
 
+static int set_io_connect_timeout(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	/* At least one attempt needs some time; a day is already no bound. */
+	if (dock_duration_parse(v, DOCK_MS_PER_SECOND, &cfg->io_connect_timeout_ms) < 0 ||
+	    cfg->io_connect_timeout_ms == 0 || cfg->io_connect_timeout_ms > DOCK_MS_PER_HOUR * 24) {
+		snprintf(err, errlen, "invalid duration '%s' (examples: 500ms, 5s, 1m; at most 1d)", v);
+		return -1;
+	}
+	return 0;
+}
+
 static int set_kill_timeout(struct dock_config *cfg, const char *v, char *err, size_t errlen)
 {
 	if (dock_duration_parse(v, DOCK_MS_PER_SECOND, &cfg->kill_timeout_ms) < 0) {
@@ -263,6 +274,9 @@ static const struct option_spec specs[] = {
 	{ "io", 0, "URL", false, false, set_io,
 	  "where the command's streams go: PATH, file://, tcp://, tls://,\n"
 	  "                                 unix://, udp://, unixgram://" },
+	{ "io-connect-timeout", 0, "DURATION", false, false, set_io_connect_timeout,
+	  "wait this long for a tcp, tls or unix --io peer\n"
+	  "                                 that is not up yet (default 5s)" },
 	{ "stdout-prefix", 0, "PREFIX[:COLOR]", false, false, set_stdout_prefix,
 	  "start every output line with PREFIX; COLOR: white,\n"
 	  "                                 green, blue, magenta, yellow, cyan, red" },
@@ -301,6 +315,7 @@ static void config_defaults(struct dock_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->kill_timeout_ms = DOCK_DEFAULT_KILL_TIMEOUT_MS;
 	cfg->web_hook_timeout_ms = DOCK_DEFAULT_HOOK_TIMEOUT_MS;
+	cfg->io_connect_timeout_ms = DOCK_DEFAULT_IO_CONNECT_TIMEOUT_MS;
 	cfg->log_keep = DOCK_DEFAULT_LOG_KEEP;
 	for (i = 0; i < _NSIG; i++)
 		cfg->rewrite[i] = (unsigned char)i;

@@ -10,6 +10,7 @@
 
 #define DOCK_DEFAULT_KILL_TIMEOUT_MS 5000ULL
 #define DOCK_DEFAULT_HOOK_TIMEOUT_MS 10000ULL
+#define DOCK_DEFAULT_IO_CONNECT_TIMEOUT_MS 5000ULL
 #define DOCK_DEFAULT_LOG_KEEP 5
 #define DOCK_MAX_HOOK_HEADERS 16
 
@@ -25,11 +26,12 @@ struct dock_config {
 	/* remap_exit[c] is the exit code that replaces c, or -1 for none. */
 	int16_t remap_exit[256];
 
-	/* I/O (--io, --stdout-prefix, --tls-insecure) */
+	/* I/O (--io, --io-connect-timeout, --stdout-prefix, --tls-insecure) */
 	const char *io;			/* NULL: inherit */
 	const char *stdout_prefix;	/* NULL: none */
 	bool no_color;			/* NO_COLOR was set */
 	bool tls_insecure;
+	uint64_t io_connect_timeout_ms;	/* a stream peer is waited for this long */
 
 	/* Rotation of a file --io */
 	uint64_t log_rotate_ms;		/* 0: no periodic rotation */

@@ -480,6 +480,26 @@ static int owned_by_tree(struct found *f, int64_t now, pid_t *holder)
 	return held;
 }
 
+/* The first probe runs as the command starts: a socket on the port then is
+ * almost surely someone else's (another container's server in a shared
+ * network namespace, a leftover of an earlier run), and without
+ * --strict-port-binding "running" would say nothing about the command.
+ * Said once, before that "running". */
+static void warn_if_held_outside(struct found *f)
+{
+	pid_t holder = 0;
+	int held;
+
+	qsort(f->inodes, f->n, sizeof(f->inodes[0]), by_inode);
+	held = f->n > 0 ? tree_holds(f->inodes, f->n, &holder) : 0;
+	if (held > 0)
+		return;
+	dock_warnx("--bind-port %d: the port is already bound at start by a process %s; "
+		   "\"running\" does not wait for the command (use --strict-port-binding to "
+		   "count only sockets of dock's tree)", r.port,
+		   held == 0 ? "outside dock's tree" : "dock cannot identify (no /proc)");
+}
+
 static int64_t probe_interval(int64_t waited_ms)
 {
 	int64_t ms = waited_ms / PROBE_WAITED_SHARE;
@@ -512,6 +532,8 @@ static void on_probe(struct dock_timer *t)
 		return;
 	}
 	if (f.total > 0 && (!r.strict || owned_by_tree(&f, now, &holder) > 0)) {
+		if (!r.strict && r.probes == 1)
+			warn_if_held_outside(&f);
 		if (holder > 0)
 			dock_debug("port %d: bound by pid %d of dock's tree, seen %lld ms after "
 				   "start (probe %u)", r.port, (int)holder,

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -154,6 +156,88 @@ void dock_signals_restore_for_exec(void)
 		if (inherited_ignored & (1ULL << (sig - 1)))
 			syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(uint64_t));
 	raw_sigmask(SIG_SETMASK, &original_mask, NULL);
+}
+
+bool dock_signals_is_terminal_stop(int sig)
+{
+	return sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+/* As dumb-init: the shell waits for dock, so dock must stop for the shell
+ * to report the job stopped and give its prompt back. */
+static struct {
+	pid_t command;		/* 0: no job control (PID 1, or not started) */
+	bool tty;		/* dock's stdin is its controlling terminal, shared */
+	bool stopped;		/* dock stopped itself with the command */
+} job;
+
+void dock_signals_job_setup(pid_t command, bool shares_terminal)
+{
+	job.command = command;
+	job.tty = shares_terminal && isatty(STDIN_FILENO) &&
+		  tcgetsid(STDIN_FILENO) == getsid(0);
+}
+
+static void stop_self(const char *why)
+{
+	sigset_t pending;
+
+	job.stopped = true;
+	/* A SIGCONT already pending would not continue a stop that comes
+	 * after it; the next read of the signalfd handles it instead. */
+	if (sigpending(&pending) == 0 && sigismember(&pending, SIGCONT)) {
+		dock_debug("%s; a SIGCONT is pending: not stopping", why);
+		return;
+	}
+	dock_debug("%s: stopping dock too (job control)", why);
+	kill(getpid(), SIGSTOP);
+	dock_debug("continued");
+}
+
+void dock_signals_job_forwarded(int sig)
+{
+	/* Whoever sent dock a terminal stop meant dock's job to stop. */
+	if (job.command > 0 && dock_signals_is_terminal_stop(sig))
+		stop_self("forwarded a stop signal");
+}
+
+void dock_signals_job_check_command(void)
+{
+	siginfo_t si;
+
+	/* Without a terminal no shell continues dock: a supervisor that
+	 * stops the command for its own reasons must not stop dock too. */
+	if (job.command <= 0 || !job.tty)
+		return;
+	/* Only stops are asked for (no WEXITED): nothing is reaped here. Any
+	 * stop counts: vim and less re-raise SIGTSTP, bash's `suspend` uses
+	 * SIGSTOP, and a shell shows the job stopped for either. */
+	memset(&si, 0, sizeof(si));
+	if (waitid(P_PID, (id_t)job.command, &si, WSTOPPED | WNOHANG) == 0 &&
+	    si.si_pid == job.command && si.si_code == CLD_STOPPED)
+		stop_self("the command stopped");
+}
+
+bool dock_signals_job_continue(void)
+{
+	bool was_stopped = job.stopped;
+
+	if (job.command <= 0)
+		return false;
+	job.stopped = false;
+	/* `fg` made dock's group the foreground: the command's group gets the
+	 * terminal, or its next read would stop it again. SIGTTOU is blocked,
+	 * which is what allows this from the background. */
+	if (job.tty && tcgetpgrp(STDIN_FILENO) == getpgrp() &&
+	    tcsetpgrp(STDIN_FILENO, job.command) < 0)
+		dock_debug("cannot hand the terminal to the command: %s", strerror(errno));
+	if (!was_stopped)
+		return false;
+	/* The whole group: a ^Z stopped every process of it. */
+	dock_debug("continuing the command's process group %d", (int)job.command);
+	if (kill(-job.command, SIGCONT) < 0 && errno != ESRCH)
+		dock_warn("kill(%d, SIGCONT)", -(int)job.command);
+	return true;
 }
 
 int dock_signals_thug_decide(int sig, uint64_t blocked, uint64_t ignored)

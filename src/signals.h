@@ -3,6 +3,7 @@
 #ifndef DOCK_SIGNALS_H
 #define DOCK_SIGNALS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/signalfd.h>
 #include <sys/types.h>
@@ -33,6 +34,28 @@ void dock_signals_restore_for_exec(void);
  * --thug (INT/TERM/QUIT the command blocks or ignores becomes KILL). Returns 0
  * when the signal is dropped. */
 int dock_signals_translate(const struct dock_config *cfg, int sig, pid_t target);
+
+/* A stop that comes from a terminal (TSTP, TTIN, TTOU): in a shell's job,
+ * dock stops with the command on these, and continues on SIGCONT. */
+bool dock_signals_is_terminal_stop(int sig);
+
+/* Job control, when dock is not PID 1: a shell sees dock as the job, not
+ * the command. Until setup the calls below do nothing (as PID 1, always).
+ * shares_terminal: the command's stdin is dock's (not a pty of its own). */
+void dock_signals_job_setup(pid_t command, bool shares_terminal);
+
+/* After forwarding sig: a terminal stop stops dock too, until SIGCONT. */
+void dock_signals_job_forwarded(int sig);
+
+/* On SIGCHLD, while the command lives: on dock's controlling terminal,
+ * the command stopping stops dock too (the ^Z reached only the command's
+ * group, which holds the terminal). */
+void dock_signals_job_check_command(void);
+
+/* On SIGCONT: hands the terminal to the command's group when the shell
+ * made dock the foreground. Returns true when dock had stopped itself and
+ * the SIGCONT went to the command's whole group (no forwarding needed). */
+bool dock_signals_job_continue(void);
 
 /* Pure part of --thug: given the command's /proc masks, what sig becomes. */
 int dock_signals_thug_decide(int sig, uint64_t blocked, uint64_t ignored);

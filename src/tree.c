@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -146,4 +147,106 @@ int dock_tree_signal(int sig, bool pid1, pid_t fallback_pgrp)
 	if (fallback_pgrp > 0 && kill(-fallback_pgrp, sig) == 0)
 		return 1;
 	return 0;
+}
+
+int dock_tree_parse_comm(const char *buf, size_t len, char *out, size_t outlen)
+{
+	const char *open_paren, *close = NULL, *q;
+	size_t n, i;
+
+	if (outlen == 0)
+		return -1;
+	open_paren = memchr(buf, '(', len);
+	if (open_paren == NULL)
+		return -1;
+	for (q = open_paren + 1; q < buf + len; q++)
+		if (*q == ')')
+			close = q;
+	if (close == NULL)
+		return -1;
+	n = (size_t)(close - open_paren - 1);
+	if (n > outlen - 1)
+		n = outlen - 1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)open_paren[1 + i];
+
+		out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+void dock_tree_format_named(const struct dock_tree_named *named, size_t n, size_t total,
+			    char *buf, size_t len)
+{
+	size_t used = 0, i;
+	int w;
+
+	if (len == 0)
+		return;
+	buf[0] = '\0';
+	if (total == 0)
+		return;
+	for (i = 0; i < n && i < total; i++) {
+		w = snprintf(buf + used, len - used, "%s%d (%s)", i ? ", " : ": ", (int)named[i].pid,
+			     named[i].comm);
+		if (w < 0 || (size_t)w >= len - used)
+			return;		/* cut: snprintf has terminated it */
+		used += (size_t)w;
+	}
+	if (total > n)
+		snprintf(buf + used, len - used, "%sand %zu more", n ? " " : ": ", total - n);
+}
+
+/* State and name of one process, read again: the table keeps only links. */
+static int read_named(pid_t pid, char *state, struct dock_tree_named *out)
+{
+	struct dock_proc_stat st;
+	char path[64], buf[512];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	len = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (len <= 0 || dock_procfs_parse_stat(buf, (size_t)len, &st) < 0 ||
+	    dock_tree_parse_comm(buf, (size_t)len, out->comm, sizeof(out->comm)) < 0)
+		return -1;
+	out->pid = pid;
+	*state = st.state;
+	return 0;
+}
+
+void dock_tree_describe_left(bool pid1, char *buf, size_t len)
+{
+	struct dock_tree_named named[DOCK_TREE_NAMED];
+	struct dock_tree t;
+	size_t i, n = 0, total = 0;
+	pid_t self = dock_tree_self();
+	/* As PID 1 the signal reaches the whole namespace, which is what its
+	 * own /proc lists (a process entered with setns has no parent in it,
+	 * so links alone would miss it). A /proc of another namespace would
+	 * list strangers: then only what descends from dock. */
+	bool whole = pid1 && self == 1;
+	struct dock_tree_named one;
+	char state;
+
+	if (len > 0)
+		buf[0] = '\0';
+	if (dock_tree_read(&t) < 0)
+		return;
+	for (i = 0; i < t.n; i++) {
+		if (t.tab[i].pid == self || !(whole || t.inside[i]))
+			continue;
+		if (read_named(t.tab[i].pid, &state, &one) < 0 || state == 'Z')
+			continue;	/* gone meanwhile, or a zombie */
+		if (n < DOCK_TREE_NAMED)
+			named[n++] = one;
+		total++;
+	}
+	dock_tree_free(&t);
+	dock_tree_format_named(named, n, total, buf, len);
 }

@@ -9,18 +9,24 @@
 #include "tls.h"
 #include "url.h"
 
-/* How long a connect (resolution, TCP and TLS handshakes) may take. */
-#define DOCK_WIRE_CONNECT_TIMEOUT_MS 5000
+/* A stream peer that is not up yet is tried again after this, doubling up
+ * to the maximum: a peer that comes up late is found within ~250 ms, and a
+ * long wait costs a few system calls a second. */
+#define DOCK_WIRE_RETRY_FIRST_MS 20
+#define DOCK_WIRE_RETRY_MAX_MS 250
 
 struct dock_wire {
 	int fd;			/* non-blocking, close-on-exec */
 	struct dock_tls *tls;	/* NULL unless DOCK_IO_TLS */
 };
 
-/* Connects to a network --io target before the command starts. Returns 0,
- * or -1 with the reason in err (refused, timed out, certificate...). */
-int dock_wire_connect(const struct dock_io_target *t, bool tls_insecure, struct dock_wire *w,
-		      char *err, size_t errlen);
+/* Connects to a network --io target before the command starts, within
+ * timeout_ms for everything (resolution, TCP and TLS handshakes). A stream
+ * peer (tcp, tls, unix) that refuses or is missing is tried again with
+ * backoff until then. Returns 0, or -1 with the last reason in err
+ * (refused, timed out, certificate...). */
+int dock_wire_connect(const struct dock_io_target *t, bool tls_insecure, uint64_t timeout_ms,
+		      struct dock_wire *w, char *err, size_t errlen);
 
 /* Non-blocking connect of fd to addr, waiting at most until deadline_ms
  * (dock_now_ms() clock). Returns 0 or -1 with errno (ETIMEDOUT). */

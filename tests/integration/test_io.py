@@ -134,7 +134,7 @@ class StreamPeer:
     on close(). paused=True: accept but do not read until resume().
     stall=True: accept and then do nothing at all (no TLS handshake either)."""
 
-    def __init__(self, host="127.0.0.1", path=None, tls=None, paused=False, stall=False):
+    def __init__(self, host="127.0.0.1", path=None, tls=None, paused=False, stall=False, port=0):
         if path is not None:
             self.lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             self.lsock.bind(str(path))
@@ -143,7 +143,7 @@ class StreamPeer:
             fam = socket.AF_INET6 if ":" in host else socket.AF_INET
             self.lsock = socket.socket(fam, socket.SOCK_STREAM)
             self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.lsock.bind((host, 0))
+            self.lsock.bind((host, port))
             self.port = self.lsock.getsockname()[1]
         self.lsock.listen(8)
         self.tls = tls
@@ -529,22 +529,83 @@ def test_name_resolution_through_hosts_tries_every_address(run, peers):
 @pytest.mark.parametrize("scheme,host", [("tcp", "127.0.0.1"), ("tcp4", "127.0.0.1"), ("tcp6", "[::1]"),
                                          ("tls", "127.0.0.1"), ("ssl", "localhost")])
 def test_refused_connect(tmp_path, scheme, host):
+    """Refused until --io-connect-timeout: then the one line and exit 1."""
     port = free_port("::1" if host == "[::1]" else "127.0.0.1")
     url = f"{scheme}://{host}:{port}"
     marker = tmp_path / "started"
-    res = dock(["--io", url] + sh_marker(marker), timeout=10)
+    res = dock(["--io-connect-timeout", "1s", "--io", url] + sh_marker(marker), timeout=10)
     assert res.returncode == 1, res
-    assert res.elapsed < 2.0, res
+    # the last try starts before the deadline (backoff at most 250 ms)
+    assert 0.7 <= res.elapsed < 2.5, res
     line = one_dock_line(res)
     assert line.startswith(f"dock: --io {url}: "), line
     assert not marker.exists(), "the command ran although the peer refused"
     assert res.stdout == b""
 
 
+@pytest.mark.parametrize("how", ["default", "flag", "env"])
+def test_refused_connect_waits_for_the_timeout(tmp_path, how):
+    """The default is 5 s; DOCK_IO_CONNECT_TIMEOUT sets it too."""
+    url = f"tcp://127.0.0.1:{free_port()}"
+    marker = tmp_path / "started"
+    args = ["--io", url] + sh_marker(marker)
+    env = None
+    if how == "flag":
+        args = ["--io-connect-timeout", "1500ms"] + args
+    elif how == "env":
+        env = {"DOCK_IO_CONNECT_TIMEOUT": "1500ms"}
+    res = dock(args, env=env, timeout=15)
+    assert res.returncode == 1, res
+    low, high = (4.5, 6.5) if how == "default" else (1.2, 3.0)
+    assert low <= res.elapsed < high, res
+    assert one_dock_line(res) == f"dock: --io {url}: Connection refused"
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("kind", ["tcp", "tls", "unix"])
+def test_peer_that_comes_up_late_is_waited_for(tls_certs, short_tmp, tmp_path, kind):
+    """A console or log collector that starts a second after the container: the
+    command starts once dock is connected, and every byte reaches the peer."""
+    env = {}
+    if kind == "unix":
+        path = short_tmp / "late.sock"
+        url = f"unix://{path}"
+        make = lambda: StreamPeer(path=path)
+    else:
+        port = free_port()
+        tls = server_ctx(tls_certs, "good") if kind == "tls" else None
+        url = f"{kind}://{'localhost' if tls else '127.0.0.1'}:{port}"
+        make = lambda: StreamPeer("127.0.0.1", tls=tls, port=port)
+        if tls:
+            env = {"SSL_CERT_FILE": tls_certs["ca"]}
+    marker = tmp_path / "started"
+    late = {}
+
+    def come_up():
+        time.sleep(1.0)
+        late["at"] = time.time()
+        late["peer"] = make()
+
+    t = threading.Thread(target=come_up, daemon=True)
+    t.start()
+    try:
+        res = dock(["--io", url, "sh", "-c", f"touch {marker}; echo late hello"], env=env, timeout=15)
+        t.join(5)
+        assert res.returncode == 0, res
+        assert res.err_lines == [], res
+        assert late["peer"].wait_eof(5) == b"late hello\r\n"
+        assert 0.95 <= res.elapsed < 3.0, res
+        assert marker.stat().st_mtime >= late["at"] - 0.01, "the command started before its peer was up"
+    finally:
+        t.join(5)
+        if "peer" in late:
+            late["peer"].close()
+
+
 def test_unix_socket_missing(tmp_path, short_tmp):
     path = short_tmp / "nobody-here.sock"
     marker = tmp_path / "started"
-    res = dock(["--io", f"unix://{path}"] + sh_marker(marker), timeout=10)
+    res = dock(["--io-connect-timeout", "500ms", "--io", f"unix://{path}"] + sh_marker(marker), timeout=10)
     assert res.returncode == 1, res
     assert one_dock_line(res).startswith(f"dock: --io unix://{path}: ")
     assert not marker.exists()
@@ -556,17 +617,19 @@ def test_unix_socket_nobody_listening(tmp_path, short_tmp):
     s.bind(str(path))
     s.close()  # the file stays, nobody listens: ECONNREFUSED
     marker = tmp_path / "started"
-    res = dock(["--io", f"unix://{path}"] + sh_marker(marker), timeout=10)
+    res = dock(["--io-connect-timeout", "500ms", "--io", f"unix://{path}"] + sh_marker(marker), timeout=10)
     assert res.returncode == 1, res
     assert one_dock_line(res).startswith(f"dock: --io unix://{path}: ")
     assert not marker.exists()
 
 
 def test_unixgram_socket_missing(tmp_path, short_tmp):
+    """A datagram peer is not waited for: no connection has to be up for it."""
     path = short_tmp / "nobody-here.sock"
     marker = tmp_path / "started"
     res = dock(["--io", f"unixgram://{path}"] + sh_marker(marker), timeout=10)
     assert res.returncode == 1, res
+    assert res.elapsed < 1.0, res
     assert one_dock_line(res).startswith(f"dock: --io unixgram://{path}: ")
     assert not marker.exists()
 
@@ -913,7 +976,7 @@ def test_prefix_to_a_stream_peer(run, peers, kind):
 
 @pytest.mark.parametrize("form", ["bare", "file://"])
 @pytest.mark.parametrize("prefix", [None, "P "])
-def test_file_created_0600_with_both_streams_in_order(tmp_path, form, prefix):
+def test_file_created_0666_less_umask_with_both_streams_in_order(tmp_path, form, prefix):
     path = tmp_path / "out.log"
     url = str(path) if form == "bare" else f"file://{path}"
     args = (["--stdout-prefix", prefix] if prefix else []) + ["--io", url]
@@ -922,7 +985,24 @@ def test_file_created_0600_with_both_streams_in_order(tmp_path, form, prefix):
     assert res.stdout == b"" and res.stderr == b"", res
     p = (prefix or "").encode()
     assert path.read_bytes() == p + b"out1\n" + p + b"err1\n" + p + b"out2\n" + p + b"err2"
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~_umask()
+
+
+def _umask():
+    u = os.umask(0)
+    os.umask(u)
+    return u
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077])
+@pytest.mark.parametrize("prefix", [None, "P "])
+def test_file_mode_follows_the_umask(tmp_path, umask, prefix):
+    """As `cmd >FILE` in a shell with that umask: 0644 or 0600."""
+    path = tmp_path / "out.log"
+    args = (["--stdout-prefix", prefix] if prefix else []) + ["--io", str(path)]
+    res = dock(args + ["echo", "hi"], preexec_fn=lambda: os.umask(umask))
+    assert res.returncode == 0, res
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
 
 
 @pytest.mark.parametrize("prefix", [None, "P "])
@@ -1187,6 +1267,11 @@ def test_command_sees_only_fds_0_1_2(run, peers, dgram_peers, tmp_path, kind):
     ["--log-rotate", "1h"],
     ["--log-rotate", "1h", "--io", "tcp://127.0.0.1:9"],
     ["--log-rotate", "1h", "--io", "udp://127.0.0.1:9"],
+    ["--io-connect-timeout", "0"],
+    ["--io-connect-timeout", "soon"],
+    ["--io-connect-timeout", "-1s"],
+    ["--io-connect-timeout", "2d"],
+    ["--io-connect-timeout"],
 ])
 def test_usage_errors(tmp_path, args):
     marker = tmp_path / "started"
@@ -1244,7 +1329,8 @@ def test_io_file_in_mode(run, request, tmp_path, mode, prefix):
         assert out == [], out
         p = pfx("P ", "red") if prefix else b""
         assert host.read_bytes() == p + b"out\n" + p + b"err\n"
-        assert stat.S_IMODE(host.stat().st_mode) == 0o600
+        # runc's default umask is 022
+        assert stat.S_IMODE(host.stat().st_mode) == 0o666 & ~(0o022 if mode == "runc" else _umask())
     finally:
         if mode == "runc":
             host.unlink(missing_ok=True)

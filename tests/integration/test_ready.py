@@ -27,6 +27,8 @@ from conftest import BUILD, DOCK, MARK, PATH, Lines, kill_marked
 
 PY = "/usr/bin/python3"
 RUNNING = r"^dock: status: running$"
+HELD_OUTSIDE = (r"^dock: --bind-port (\d+): the port is already bound at start by a process "
+                r"outside dock's tree; .*--strict-port-binding")
 CRASHED = r"^dock: status: crashed$"
 # bind -> running, as seen here: the probe interval is at most 25 ms; the rest is room
 # for a loaded machine (the spec asks for milliseconds, the original polled every 200 ms)
@@ -203,6 +205,7 @@ def test_port_bound_after_delay(start, mode, kind):
     r = start(mode, ["--bind-port", str(port), "--"] + binder(kind, port))
     assert_running_after_bind(r)
     assert r.finish() == 0
+    assert r.err.first(r"already bound at start") is None, r.err.lines
 
 
 @pytest.mark.parametrize("mode", ["plain", "pidns"])
@@ -241,14 +244,24 @@ def test_outside_process_strict_ignores_it(start, mode, outsider):
     r = start(mode, ["--strict-port-binding", "--bind-port", str(outsider), "--", "sleep", "1"])
     r.err.expect(r"port \d+: 1 socket\(s\), none held by dock's tree", 5)
     assert_never_running(r)
+    # strict: the outsider cannot make "running" false, so no warning either
+    assert r.err.first(HELD_OUTSIDE) is None, r.err.lines
 
 
 @pytest.mark.parametrize("mode", ["plain", "pidns"])
 def test_outside_process_counts_without_strict(start, mode, outsider):
+    """It counts, as the original's check did, but dock says so once, before the
+    "running" it makes possible, naming the port and the way out."""
     r = start(mode, ["--bind-port", str(outsider), "--", "sleep", "1"])
+    t_warn, m = r.err.expect_at(HELD_OUTSIDE, 5)
+    assert int(m.group(1)) == outsider
     t_run, _ = r.err.expect(RUNNING, 5)
     assert t_run - r.t0 < 1.0
     assert r.finish() == 0
+    lines = r.err.lines
+    warned = [i for i, ln in enumerate(lines) if re.search(HELD_OUTSIDE, ln)]
+    running = [i for i, ln in enumerate(lines) if re.search(RUNNING, ln)]
+    assert len(warned) == 1 and running and warned[0] < running[0], lines
 
 
 def test_strict_outsider_on_tcp_own_socket_on_udp(start, outsider):

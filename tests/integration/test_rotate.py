@@ -10,6 +10,7 @@ partial line. Plain mode only: rotation is about files, not about PID 1.
 import gzip
 import os
 import re
+import stat
 import subprocess
 import threading
 import time
@@ -107,8 +108,10 @@ def test_every_line_once_in_order_across_periodic_rotations(tmp_path):
         assert p and p.endswith(b"\n"), f"{name} is empty or ends mid-line"
     assert numbers(b"".join(parts) + live) == list(range(1, 800001))
     assert leftovers(tmp_path) == []
+    umask = os.umask(0)
+    os.umask(umask)
     for n in names:
-        assert (tmp_path / n).stat().st_mode & 0o777 == 0o600
+        assert (tmp_path / n).stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_rotation_waits_for_the_end_of_a_line(tmp_path):
@@ -387,3 +390,42 @@ def test_log_file_that_cannot_be_opened_is_exit_1(tmp_path):
     assert res.returncode == 1, res.stderr
     assert str(path) in res.stderr
     assert not marker.exists()
+
+
+# --------------------------------------------------------------------------
+# modes: the shell's `>` for a new file; an existing file keeps its own; the
+# archives take the live file's read/write bits, nothing else
+
+
+def _umask(mask):
+    def f():
+        os.umask(mask)
+    return f
+
+
+@pytest.mark.parametrize("umask,existing,live,archive", [
+    (0o022, None, 0o644, 0o644),
+    (0o077, None, 0o600, 0o600),
+    (0o022, 0o640, 0o640, 0o640),
+    (0o077, 0o604, 0o604, 0o604),     # the umask narrows nothing dock copies
+    (0o022, 0o6775, 0o775, 0o664),   # never setuid/setgid; archives never executable
+])
+def test_rotation_keeps_modes(tmp_path, umask, existing, live, archive):
+    log = tmp_path / "app.log"
+    if existing is not None:
+        log.touch()
+        os.chmod(log, existing)
+    res = subprocess.run([str(DOCK), "--io", str(log), "--log-max-size", "1k"] + writer(300, 10, 0),
+                         capture_output=True, text=True, timeout=60, env={"PATH": PATH},
+                         stdin=subprocess.DEVNULL, preexec_fn=_umask(umask))
+    assert res.returncode == 0, res.stderr
+    assert dock_lines(res.stderr) == [], res.stderr
+    names = archives(tmp_path)
+    assert len(names) >= 2, names
+    parts, tail = all_content(tmp_path)
+    assert numbers(b"".join(parts) + tail) == list(range(1, 301))
+    # the file that rotation created last stands in for every successor
+    assert stat.S_IMODE(log.stat().st_mode) == live, oct(log.stat().st_mode)
+    for n in names:
+        got = stat.S_IMODE((tmp_path / n).stat().st_mode)
+        assert got == archive, f"{n}: {oct(got)}"

@@ -9,8 +9,9 @@ test (or one parametrised family) each.
 - No secret of a URL (user:password@, ?token=) or of a hook header reaches
   dock's stderr, with -d, on failing deliveries or usage errors.
 - Nothing runs through a shell.
-- File modes: the log file and its archives 0600 when dock creates them, the
-  status file 0644 less the umask, a planted symlink never followed.
+- File modes: the log file and its archives 0666 less the umask when dock
+  creates them, the status file 0644 less the umask, a planted symlink never
+  followed.
 - The command gets fds 0, 1, 2 and nothing else, whatever dock opened.
 - DOCK_* never reaches the command's environment.
 
@@ -347,8 +348,9 @@ def _with_umask(mask):
     return f
 
 
-@pytest.mark.parametrize("umask", [0o000, 0o022])
-def test_log_file_and_archives_are_0600(tmp_path, umask):
+@pytest.mark.parametrize("umask", [0o000, 0o022, 0o077])
+def test_log_file_and_archives_are_0666_less_umask(tmp_path, umask):
+    """Created as the shell's `>` would: the umask decides who may read the logs."""
     log = tmp_path / "app.log"
     res = dock_plain(["--io", str(log), "--log-max-size", "1k", "sh", "-c",
                       "i=0; while [ $i -lt 60 ]; do echo line $i xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx; i=$((i+1)); done"],
@@ -357,7 +359,7 @@ def test_log_file_and_archives_are_0600(tmp_path, umask):
     files = sorted(p for p in tmp_path.iterdir() if p.name.startswith("app.log"))
     assert len(files) >= 2, files  # the live file and at least one archive
     for p in files:
-        assert stat.S_IMODE(p.stat().st_mode) == 0o600, f"{p.name}: {oct(p.stat().st_mode)}"
+        assert stat.S_IMODE(p.stat().st_mode) == 0o666 & ~umask, f"{p.name}: {oct(p.stat().st_mode)}"
 
 
 def test_log_successors_never_get_setuid_bits(tmp_path):

@@ -1,6 +1,7 @@
 """Shutdown when the main command ends: SIGTERM to the rest of the tree, exit as soon as
 it is empty, SIGKILL after --kill-timeout, exit with the command's status."""
 
+import re
 import subprocess
 import time
 
@@ -142,3 +143,67 @@ def test_plain_mode_signals_only_its_own_tree(run):
         if bystander.poll() is None:
             bystander.kill()
             bystander.wait()
+
+
+KILL_LINE = r"^dock: processes still running \d+ ms after SIGTERM; sending SIGKILL(.*)$"
+
+
+def _kill_warning(err):
+    """The one SIGKILL warning: ([(pid, comm)...], how many more)."""
+    lines = [re.match(KILL_LINE, ln) for ln in err]
+    found = [m.group(1) for m in lines if m]
+    assert len(found) == 1, f"expected one SIGKILL warning: {err}"
+    m = re.fullmatch(r": (.*?)(?: and (\d+) more)?", found[0])
+    assert m, f"the warning names nothing: {found[0]!r}"
+    named = [(int(p), c) for p, c in re.findall(r"(\d+) \(([^)]*)\)", m.group(1))]
+    return named, int(m.group(2) or 0)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigkill_warning_names_what_is_left(run, mode):
+    """The five processes that ignore SIGTERM, by the pid dock sees and their name."""
+    d = run(mode, ["--kill-timeout", "1s", "@tree", "-m", "ignore", "-x", "4"])
+    ready = d.out.expect(r"^tree ready pids=([\d,]+) ", timeout=15)
+    left = {int(v) for v in ready.group(1).split(",")}
+    rc, _, err = d.finish(timeout=10)
+    assert rc == 4, err
+    named, more = _kill_warning(err)
+    assert more == 0, err
+    assert {p for p, _ in named} == left, err
+    assert all(c == "tree" for _, c in named), err
+    _no_survivor(d)
+
+
+@pytest.mark.parametrize("mode", ["plain", "pidns"])
+def test_sigkill_warning_names_five_and_counts_the_rest(run, mode):
+    d = run(mode, ["--kill-timeout", "500ms", "sh", "-c",
+                   "trap '' TERM; for i in 1 2 3 4 5 6 7 8; do sleep 60 & done; echo started"])
+    d.out.expect(r"^started$", timeout=15)
+    rc, _, err = d.finish(timeout=10)
+    assert rc == 0, err
+    named, more = _kill_warning(err)
+    assert len(named) == 5 and more == 3, err
+    assert all(c == "sleep" for _, c in named), err
+    assert [p for p, _ in named] == sorted(p for p, _ in named), err
+    _no_survivor(d)
+
+
+def test_sigkill_warning_prints_a_hostile_name_harmlessly(run):
+    """The name is the command's to choose: escape codes and a newline must not reach
+    the operator's terminal or split the log line."""
+    script = ("import ctypes, signal, time\n"
+              "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+              "ctypes.CDLL(None).prctl(15, b'\\x1b[31m\\nevil', 0, 0, 0)\n"
+              "print('named', flush=True)\n"
+              "time.sleep(60)\n")
+    d = run("plain", ["--kill-timeout", "500ms", "sh", "-c",
+                      '/usr/bin/python3 -c "$0" & exec sleep 60', script])
+    d.out.expect(r"^named$", timeout=15)
+    # the main command ends; python is left over
+    d.kill("HUP")
+    rc, _, err = d.finish(timeout=10)
+    assert rc == 129, err
+    named, more = _kill_warning(err)
+    assert more == 0 and len(named) == 1, err
+    assert named[0][1] == "?[31m?evil", err
+    assert not any("\x1b" in ln for ln in err), err

@@ -7,11 +7,12 @@ import select
 import signal
 import termios
 import time
+import uuid
 
 import psutil
 import pytest
 
-from conftest import DOCK, PATH, helper, parse_signals, sig_label, signum
+from conftest import DOCK, MARK, PATH, helper, kill_marked, parse_signals, sig_label, signum
 
 FORWARDED = ["HUP", "INT", "QUIT", "USR1", "USR2", "TERM", "ALRM", "WINCH", "CONT",
              "TSTP", "TTIN", "TTOU"]
@@ -25,11 +26,37 @@ def _expect_sig(d, sig, tag="main", timeout=5):
     return d.out.expect(rf"^{re.escape(tag)} SIG {n} {sig_label(n)}$", timeout=timeout)
 
 
+TERMINAL_STOPS = ("TSTP", "TTIN", "TTOU")
+
+
 def _assert_not_stopped(d):
     if d.mode == "runc":
         return
     st = psutil.Process(d.dock_pid).status()
     assert st != psutil.STATUS_STOPPED, "dock itself was stopped by a job-control signal"
+
+
+def _wait_status(pid, want, timeout=5):
+    """Waits until process pid is in (want=True) or out of (False) the stopped state."""
+    deadline = time.monotonic() + timeout
+    st = None
+    while time.monotonic() < deadline:
+        st = psutil.Process(pid).status()
+        if (st == psutil.STATUS_STOPPED) == want:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"pid {pid} is {st}, expected {'stopped' if want else 'not stopped'}")
+
+
+def _after_terminal_stop(d, sig):
+    """Not PID 1, dock stops itself after forwarding a terminal stop (as
+    dumb-init); SIGCONT continues it, and it continues the command."""
+    if sig not in TERMINAL_STOPS or d.mode != "plain":
+        return False
+    _wait_status(d.dock_pid, True)
+    d.kill("CONT")
+    _wait_status(d.dock_pid, False)
+    return True
 
 
 @pytest.mark.parametrize("mode", ["plain", "pidns"])
@@ -39,6 +66,8 @@ def test_signal_forwarded(run, mode, sig):
     d.out.expect(r"^main ready")
     d.kill(sig)
     _expect_sig(d, sig)
+    # the command exits on the signal; a dock that stopped itself learns it once continued
+    _after_terminal_stop(d, sig)
     assert d.wait() == 33
     assert parse_signals(d.out.finish()) == [sig]
 
@@ -47,16 +76,22 @@ def test_signal_forwarded(run, mode, sig):
 def test_all_signals_forwarded_in_one_run(run, mode):
     d = run(mode, ["@sigrec", "-x", "TERM:0"])
     d.out.expect(r"^main ready", timeout=15)
+    want = []
     for sig in FORWARDED:
         if sig == "TERM":
             continue
         d.kill(sig)
         _expect_sig(d, sig)
-        _assert_not_stopped(d)
+        want.append(sig)
+        if _after_terminal_stop(d, sig):
+            _expect_sig(d, "CONT")
+            want.append("CONT")
+        else:
+            _assert_not_stopped(d)
     d.kill("TERM")
     rc, out, err = d.finish(timeout=15)
     assert rc == 0, err
-    assert parse_signals(out, mode=mode) == [s for s in FORWARDED if s != "TERM"] + ["TERM"]
+    assert parse_signals(out, mode=mode) == want + ["TERM"]
 
 
 @pytest.mark.parametrize("mode", ["plain", "pidns"])
@@ -372,19 +407,60 @@ def test_terminal_command_is_the_foreground_group():
         t.close()
 
 
-def test_terminal_job_control_signals_do_not_stop_dock():
+def test_terminal_stop_signals_to_dock_stop_it_until_cont():
+    """dock on a terminal, not PID 1, is sent TSTP, TTIN or TTOU itself: it forwards
+    the signal (sigrec handles it and goes on), stops itself, and on SIGCONT
+    continues and hands the SIGCONT on."""
     t = Pty([str(DOCK), helper("sigrec"), "-x", "USR2:6"], {"PATH": PATH})
     try:
         m = t.expect(r"^main ready pid=(\d+) ppid=\d+ pgid=(\d+)")
         assert os.tcgetpgrp(t.fd) == int(m.group(2))
-        for sig in ["TSTP", "TTIN", "TTOU"]:
+        for sig in TERMINAL_STOPS:
             os.kill(t.pid, signum(sig))
             t.expect(rf"^main SIG {signum(sig)} {sig}$")
-            assert psutil.Process(t.pid).status() != psutil.STATUS_STOPPED
+            _wait_status(t.pid, True)
+            os.kill(t.pid, signal.SIGCONT)
+            _wait_status(t.pid, False)
+            t.expect(rf"^main SIG {signum('CONT')} CONT$")
+            t.buf = ""
         os.kill(t.pid, signal.SIGUSR2)
         assert t.wait() == 6
     finally:
         t.close()
+
+
+@pytest.mark.parametrize("mode", ["plain", "pidns"])
+def test_tstp_to_dock_without_a_terminal(run, mode):
+    """Not PID 1: TSTP to dock stops the command and dock, SIGCONT continues both.
+    As PID 1 dock forwards it and never stops."""
+    d = run(mode, ["sh", "-c", "echo started; exec sleep 30"])
+    d.out.expect(r"^started$")
+    _wait_for_command(d)
+    cmd = psutil.Process(d.dock_pid).children()[0].pid
+    d.kill("TSTP")
+    _wait_status(cmd, True)
+    if mode == "plain":
+        _wait_status(d.dock_pid, True)
+        d.kill("CONT")
+        _wait_status(d.dock_pid, False)
+        _wait_status(cmd, False)
+    else:
+        time.sleep(0.2)  # time to stop, if dock were to: nothing happens to wait for
+        _assert_not_stopped(d)
+        d.kill("CONT")
+        _wait_status(cmd, False)
+    d.kill("TERM")
+    rc, _, err = d.finish()
+    assert rc == 143, err
+
+
+def test_dropped_terminal_stop_does_not_stop_dock(run):
+    d = run("plain", ["--rewrite", "TSTP:0", "@sigrec", "-x", "USR2:6"])
+    d.out.expect(r"^main ready")
+    d.kill("TSTP")
+    d.kill("USR2")
+    assert d.wait() == 6
+    assert parse_signals(d.out.finish()) == ["USR2"]
 
 
 def test_terminal_with_tostop_dock_writes_from_background():
@@ -395,3 +471,119 @@ def test_terminal_with_tostop_dock_writes_from_background():
         assert t.wait() == 3
     finally:
         t.close()
+
+
+# --- job control in an interactive shell -----------------------------------
+
+
+class Shell:
+    """An interactive bash on a pseudo-terminal, as a user at a terminal has."""
+
+    def __init__(self):
+        self.mark = uuid.uuid4().hex
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:
+            try:
+                os.execve("/bin/bash", ["bash", "--norc", "--noprofile", "-i"],
+                          {"PATH": PATH, "PS1": "PROMPT$ ", "TERM": "dumb", "HOME": "/tmp",
+                           MARK: self.mark})
+            finally:
+                os._exit(121)
+        self.buf = b""
+        self.expect(rb"PROMPT\$ ")
+
+    def expect(self, pattern, timeout=10):
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.buf)
+            if m:
+                self.buf = self.buf[m.end():]
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {pattern!r} on the terminal within {timeout}s: {self.buf!r}")
+            r, _, _ = select.select([self.fd], [], [], left)
+            if r:
+                try:
+                    data = os.read(self.fd, 4096)
+                except OSError:
+                    data = b""
+                if not data:
+                    raise AssertionError(f"terminal closed before {pattern!r}: {self.buf!r}")
+                self.buf += data
+
+    def type(self, text):
+        os.write(self.fd, text)
+
+    def dock_and_command(self):
+        """dock (the shell's child) and its command, as psutil processes."""
+        for p in psutil.Process(self.pid).children():
+            if p.exe() == str(DOCK):
+                return p, p.children()[0]
+        raise AssertionError("no dock under the shell")
+
+    def close(self):
+        kill_marked(self.mark)
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(self.fd)
+
+
+# prints "ready-42", which the terminal's echo of the command line does not hold
+READER = "echo ready-$((6*7)); read x; echo got $x; exit 7"
+
+
+@pytest.mark.parametrize("sig_ctrl", ["^Z", "kill -TSTP"])
+def test_ctrl_z_in_an_interactive_shell(sig_ctrl):
+    """`dock sh ...` in bash, then ^Z: the command stops, dock stops with it, bash
+    prints Stopped and its prompt; `fg` resumes both with the terminal, the command
+    reads what is typed, and $? is the command's code."""
+    sh = Shell()
+    try:
+        sh.type(f"{DOCK} sh -c '{READER}'\n".encode())
+        sh.expect(rb"ready-42")
+        dock, cmd = sh.dock_and_command()
+        if sig_ctrl == "^Z":
+            sh.type(b"\x1a")
+        else:
+            os.kill(dock.pid, signal.SIGTSTP)
+        sh.expect(rb"Stopped[^\n]*dock-under-test-\d+ sh -c")
+        sh.expect(rb"PROMPT\$ ")
+        assert dock.status() == psutil.STATUS_STOPPED
+        _wait_status(cmd.pid, True)
+        sh.type(b"fg\n")
+        _wait_status(cmd.pid, False)
+        sh.type(b"hello\n")
+        sh.expect(rb"got hello")
+        sh.expect(rb"PROMPT\$ ")
+        sh.type(b"echo rc=$?\n")
+        assert sh.expect(rb"rc=(\d+)").group(1) == b"7"
+    finally:
+        sh.close()
+
+
+def test_background_read_stops_the_job_and_fg_gives_the_terminal():
+    """`dock sh ... &`: the command reads the terminal from the background and gets
+    SIGTTIN; dock stops too, so bash reports the job stopped; `fg` continues dock,
+    which hands the terminal to the command's group."""
+    sh = Shell()
+    try:
+        sh.type(f"{DOCK} sh -c '{READER}' &\n".encode())
+        sh.expect(rb"ready-42")
+        dock, cmd = sh.dock_and_command()
+        _wait_status(dock.pid, True)
+        sh.type(b"jobs\n")
+        sh.expect(rb"Stopped[^\n]*dock-under-test-\d+ sh -c")
+        sh.type(b"fg\n")
+        _wait_status(cmd.pid, False)
+        sh.type(b"hello\n")
+        sh.expect(rb"got hello")
+        sh.expect(rb"PROMPT\$ ")
+        sh.type(b"echo rc=$?\n")
+        assert sh.expect(rb"rc=(\d+)").group(1) == b"7"
+    finally:
+        sh.close()

@@ -99,6 +99,26 @@ UNIT_SUITE(test_options)
 	CHECK_EQ_INT(parse("--remap-exit", "1:", "x"), DOCK_OPTIONS_USAGE);
 	CHECK_EQ_INT(parse("--remap-exit", "a:1", "x"), DOCK_OPTIONS_USAGE);
 	CHECK_EQ_INT(parse("--remap-exit", "", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.io_connect_timeout_ms, 5000);
+	CHECK_EQ_INT(parse("--io-connect-timeout", "30s", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.io_connect_timeout_ms, 30000);
+	CHECK_EQ_INT(parse("--io-connect-timeout=1", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.io_connect_timeout_ms, 1000);
+	CHECK_EQ_INT(parse("--io-connect-timeout", "1d", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(parse("--io-connect-timeout", "0", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "--io-connect-timeout") != NULL);
+	CHECK_EQ_INT(parse("--io-connect-timeout", "25h", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--io-connect-timeout", "soon", "x"), DOCK_OPTIONS_USAGE);
+	{
+		char *env[] = { "DOCK_IO_CONNECT_TIMEOUT=750ms", NULL };
+
+		CHECK_EQ_INT(parse_env(env, "x", (char *)NULL), DOCK_OPTIONS_RUN);
+		CHECK_EQ_INT(cfg.io_connect_timeout_ms, 750);
+		CHECK_EQ_INT(parse_env(env, "--io-connect-timeout", "2s", "x", (char *)NULL),
+			     DOCK_OPTIONS_RUN);
+		CHECK_EQ_INT(cfg.io_connect_timeout_ms, 2000);
+	}
 	CHECK_EQ_INT(parse("--pdeathsig", "0", "x"), DOCK_OPTIONS_USAGE);
 	CHECK_EQ_INT(parse("--pdeathsig", "NOPE", "x"), DOCK_OPTIONS_USAGE);
 	CHECK(strchr(err, '\n') == NULL);

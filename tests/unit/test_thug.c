@@ -8,6 +8,12 @@ UNIT_SUITE(test_thug)
 {
 	uint64_t term = dock_procfs_sigbit(SIGTERM), in = dock_procfs_sigbit(SIGINT);
 
+	CHECK(dock_signals_is_terminal_stop(SIGTSTP));
+	CHECK(dock_signals_is_terminal_stop(SIGTTIN));
+	CHECK(dock_signals_is_terminal_stop(SIGTTOU));
+	CHECK(!dock_signals_is_terminal_stop(SIGSTOP));
+	CHECK(!dock_signals_is_terminal_stop(SIGCONT));
+	CHECK(!dock_signals_is_terminal_stop(SIGTERM));
 	CHECK_EQ_INT(dock_signals_thug_decide(SIGTERM, 0, 0), SIGTERM);
 	CHECK_EQ_INT(dock_signals_thug_decide(SIGTERM, term, 0), SIGKILL);
 	CHECK_EQ_INT(dock_signals_thug_decide(SIGTERM, 0, term), SIGKILL);
