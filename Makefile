@@ -20,6 +20,21 @@ LIBDIR   := /usr/lib/$(MULTIARCH)
 LIBS     := $(LIBDIR)/libbearssl.a $(LIBDIR)/libz.a
 UNITLIBS := -lbearssl -lz
 
+# The commit the build came from, for `dock --version` (tini's format, which
+# `docker info` reads): the short hash, "-dirty" when tracked files differ
+# from it. Computed once, and only when this directory is the top of a git
+# checkout: a source tree unpacked elsewhere (or inside another project's
+# repository) builds with no commit. `make COMMIT=...` (or COMMIT in the
+# environment, as scripts/reproducible-check.sh does for its copies) wins.
+ifeq ($(origin COMMIT),undefined)
+COMMIT := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+	c=$$(git rev-parse --short HEAD 2>/dev/null) && \
+	{ git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; } && echo $$c)
+endif
+ifneq ($(shell printf '%s' '$(COMMIT)' | tr -d '0-9A-Za-z-'),)
+$(error COMMIT may hold only letters, digits and '-' (dockerd splits it on '.'): '$(COMMIT)')
+endif
+
 SRCS     := $(wildcard src/*.c)
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # Unit tests link every module but main.c, built with the host compiler and
@@ -41,6 +56,15 @@ $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 	@echo "  CC $<"; $(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(OBJS:.o=.d)
+
+# Only main.c prints the commit; the stamp changes (and main.o is rebuilt)
+# only when the commit does, so a new commit never leaves a stale --version.
+$(BUILD)/obj/main.o: $(BUILD)/commit
+$(BUILD)/obj/main.o: CFLAGS += -DDOCK_COMMIT='"$(COMMIT)"'
+$(BUILD)/commit: FORCE | $(BUILD)/obj
+	@printf '%s\n' '$(COMMIT)' | cmp -s - $@ || printf '%s\n' '$(COMMIT)' >$@
+.PHONY: FORCE
+FORCE:
 
 # musl-gcc must not see glibc's /usr/include, so the libraries' headers are
 # linked into a private include directory.

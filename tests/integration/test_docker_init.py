@@ -46,16 +46,34 @@ def init(args, env=None, timeout=10):
                           timeout=timeout, env={"PATH": PATH, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
+def _git_commit():
+    """(short hash of HEAD, tracked files changed) of this checkout, or None
+    outside git."""
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "-C", str(ROOT), "diff", "--quiet", "HEAD", "--"]).returncode != 0
+    return head.stdout.strip(), dirty
+
+
 def test_version_output_format():
     res = init(["--version"])
     assert res.returncode == 0 and res.stderr == "", res.stderr
-    # one line; "dock version X.Y.Z", optionally followed by tini's
-    # " - git.COMMIT" (the part of tini's format dockerd parses for docker info)
-    assert re.fullmatch(r"dock version \d+\.\d+\.\d+(-[0-9A-Za-z.]+)?( - git\.[0-9a-f]+)?\n", res.stdout), \
-        repr(res.stdout)
+    # one line in tini's format, "dock version X.Y.Z - git.COMMIT": dockerd
+    # splits it on " - " and the commit part on "." for docker info
+    m = re.fullmatch(r"dock version (\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?) - git\.([0-9a-f]+)(-dirty)?\n", res.stdout)
+    assert m, repr(res.stdout)
     makefile = (ROOT / "Makefile").read_text()
     version = re.search(r"^VERSION\s*:?=\s*(\S+)", makefile, re.M).group(1)
-    assert res.stdout.split()[2] == version
+    assert m.group(1) == version
+    git = _git_commit()
+    if git is not None:
+        # the commit this tree is at (a build from an older commit would differ;
+        # "-dirty" is only asserted one way: a clean tree's build says clean)
+        head, dirty = git
+        assert head.startswith(m.group(2)) or m.group(2).startswith(head), (m.group(2), head)
+        if m.group(3):
+            assert dirty, "the build says -dirty but the tree is clean (stale build?)"
 
 
 def test_short_version_flag_too():
