@@ -122,17 +122,29 @@ check-asan:
 	@./scripts/deps.sh build unit integration containers
 	./scripts/check-asan.sh
 
-# Release artefacts (issue 6). `make arm64` cross-builds build/arm64/dock with
-# Debian's gcc-aarch64-linux-gnu and musl-dev:arm64 (tests/integration/
-# test_arm64.py runs it under qemu-aarch64-static). `make release` makes
-# reproducible dist/dock-$(VERSION)-linux-{amd64,arm64}.tgz and .sha256 from
-# clean builds; `make release-check` builds them twice in two directories and
-# compares; `make size` links with a map and says where the bytes go.
-ARM64_CC := aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-gcc.specs
-.PHONY: arm64 release release-check size
-arm64:
+# Release artefacts (scripts/arch.sh lists the architectures and how each is
+# built; docs/release.md says which Debian 12 cannot build and why).
+#   make arm64 / armhf / i386 / ppc64el / s390x
+#                     cross-build build/ARCH/dock (tests/integration/
+#                     test_cross_arch.py runs each under qemu-user-static)
+#   make release      every artefact of every architecture into dist/, from
+#                     clean builds: dock-VERSION-linux-ARCH.tgz (+ .sha256),
+#                     dock_VERSION_ARCH.deb, dock-VERSION-oci.tar, SHA256SUMS
+#   make release-check  builds them twice in two directories and compares
+#   make deb          dist/dock_VERSION_{amd64,arm64}.deb (DEB_ARCHS=...)
+#   make image        dist/dock-VERSION-oci.tar, an OCI image of /dock
+#   make install      build/dock and the man page under DESTDIR/PREFIX
+#   make size         links with a map and says where the bytes go
+CROSS_ARCHS := arm64 armhf i386 ppc64el s390x
+DEB_ARCHS   := amd64 arm64
+PREFIX      := /usr/local
+DESTDIR     :=
+BINDIR       = $(PREFIX)/bin
+MANDIR       = $(PREFIX)/share/man
+.PHONY: $(CROSS_ARCHS) release release-check deb image install uninstall size print-commit
+$(CROSS_ARCHS):
 	@./scripts/deps.sh release
-	$(MAKE) BUILD=$(BUILD)/arm64 CC="$(ARM64_CC)" LIBDIR=/usr/lib/aarch64-linux-gnu $(BUILD)/arm64/dock
+	. ./scripts/arch.sh && $(MAKE) BUILD=$(BUILD)/$@ CC="$$(arch_cc $@)" LIBS="$$(arch_libs $@)" $(BUILD)/$@/dock
 
 release:
 	@./scripts/deps.sh release
@@ -142,6 +154,29 @@ release-check:
 	@./scripts/deps.sh release
 	./scripts/reproducible-check.sh $(VERSION)
 
+deb:
+	@./scripts/deps.sh release
+	for a in $(DEB_ARCHS); do ./scripts/deb.sh $(VERSION) $$a || exit 1; done
+
+image:
+	@./scripts/deps.sh build
+	./scripts/image.sh $(VERSION) amd64
+
+# PREFIX=/usr DESTDIR=/tmp/stage as packagers expect; the man page is
+# installed gzipped, as man(1) finds it.
+install: $(BUILD)/dock
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/dock $(DESTDIR)$(BINDIR)/dock
+	gzip -9 -n <docs/dock.1 >$(DESTDIR)$(MANDIR)/man1/dock.1.gz.tmp
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/dock.1.gz.tmp
+	mv $(DESTDIR)$(MANDIR)/man1/dock.1.gz.tmp $(DESTDIR)$(MANDIR)/man1/dock.1.gz
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/dock $(DESTDIR)$(MANDIR)/man1/dock.1.gz
+
 size:
 	@./scripts/deps.sh build
 	./scripts/size.sh
+
+print-commit:
+	@echo '$(COMMIT)'

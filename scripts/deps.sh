@@ -66,7 +66,7 @@ zlib_missing=""
 case " $* " in
 *" release "*)
 	for a in $cross_zlib_archs; do
-		[ -f "$cross_zlib_dir/$a/libz.a" ] || zlib_missing="$zlib_missing $a"
+		[ -f "$cross_zlib_dir/$a/libz.a" ] && [ -f "$cross_zlib_dir/$a/version" ] || zlib_missing="$zlib_missing $a"
 	done ;;
 esac
 [ -z "$missing" ] && [ -z "$zlib_missing" ] && exit 0
@@ -75,7 +75,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "deps: missing packages:$missing (run as root to install them)" >&2
 	exit 1
 fi
-echo "deps: installing$missing" >&2
+[ -z "$missing" ] || echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # ARCH-qualified packages (the arm64 cross build) need that architecture known to dpkg
 for p in $missing $(printf 'zlib1g-dev:%s ' $zlib_missing); do
@@ -92,12 +92,14 @@ if [ -n "$missing" ]; then
 fi
 for a in $zlib_missing; do
 	tmp=$(mktemp -d)
-	chmod 0755 "$tmp" # apt-get download fetches as the _apt user
-	(cd "$tmp" && apt-get download -q "zlib1g-dev:$a" >/dev/null)
+	# (as root: the private directory is not the _apt user's)
+	(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "zlib1g-dev:$a" >/dev/null)
 	dpkg-deb -x "$tmp"/zlib1g-dev_*.deb "$tmp/root"
 	mkdir -p "$cross_zlib_dir/$a"
 	cp "$tmp"/root/usr/lib/*/libz.a "$cross_zlib_dir/$a/libz.a.tmp"
 	cp "$tmp"/root/usr/share/doc/zlib1g-dev/copyright "$cross_zlib_dir/$a/copyright"
+	# the source version, for the .deb's Built-Using (scripts/deb.sh)
+	dpkg-deb -f "$tmp"/zlib1g-dev_*.deb Version >"$cross_zlib_dir/$a/version"
 	mv "$cross_zlib_dir/$a/libz.a.tmp" "$cross_zlib_dir/$a/libz.a"
 	rm -rf "$tmp"
 	echo "deps: unpacked zlib1g-dev:$a's libz.a into $cross_zlib_dir/$a" >&2
