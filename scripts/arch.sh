@@ -93,6 +93,8 @@ release_env() {
 		COMMIT=$(make -s --no-print-directory print-commit)
 	fi
 	export COMMIT
+	# where the artefacts go (the tests build theirs elsewhere)
+	DIST=${DIST:-dist}
 	# Locale, time zone and umask must not leak into names, sorting or modes.
 	export LC_ALL=C TZ=UTC
 	umask 022

@@ -108,8 +108,8 @@ Description: micro init for Linux containers
 EOF2
 find "$stage" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
 
-mkdir -p dist
-out=dist/dock_${version}_$arch.deb
+mkdir -p "$DIST"
+out=$DIST/dock_${version}_$arch.deb
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$out.tmp" >/dev/null
 mv "$out.tmp" "$out"
 echo "deb: $out $(wc -c <"$out") bytes ($triplet)"

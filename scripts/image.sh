@@ -87,9 +87,9 @@ printf '[{"Config":"blobs/sha256/%s","RepoTags":["dock:%s"],"Layers":["blobs/sha
 find "$work/oci" -type d -exec chmod 0755 {} +
 find "$work/oci" -type f -exec chmod 0644 {} +
 
-mkdir -p dist
-out=dist/dock-$version-oci.tar
-[ "$arch" = amd64 ] || out=dist/dock-$version-oci-$arch.tar
+mkdir -p "$DIST"
+out=$DIST/dock-$version-oci.tar
+[ "$arch" = amd64 ] || out=$DIST/dock-$version-oci-$arch.tar
 tarit "$work/oci" blobs index.json manifest.json oci-layout >"$out.tmp"
 mv "$out.tmp" "$out"
 echo "image: $out $(wc -c <"$out") bytes, $ref ($arch), manifest sha256:$manifest"

@@ -8,7 +8,8 @@
 #   dist/dock-VERSION-linux-ARCH.tgz.sha256   as `sha256sum -c` reads it
 #   dist/dock_VERSION_ARCH.deb                (scripts/deb.sh)
 # and, when amd64 is among them, dist/dock-VERSION-oci.tar (scripts/image.sh).
-# dist/SHA256SUMS lists every artefact of the run.
+# dist/SHA256SUMS lists every artefact of the run. DIST=DIR writes them to DIR
+# instead of dist/.
 #
 # Same sources, same compiler and libraries: same bytes. Nothing in an
 # artefact depends on the time, the user or the directory of the build:
@@ -33,7 +34,7 @@ for arch in $archs; do
 done
 release_env
 
-mkdir -p dist
+mkdir -p "$DIST"
 sums=""
 for arch in $archs; do
 	build=build/release/$arch
@@ -57,22 +58,22 @@ for arch in $archs; do
 
 	tar -C "$build/stage" --sort=name --format=gnu \
 		--owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" \
-		-cf - "$name" | gzip -9 -n >"dist/$name.tgz.tmp"
-	mv "dist/$name.tgz.tmp" "dist/$name.tgz"
-	(cd dist && sha256sum "$name.tgz" >"$name.tgz.sha256")
-	echo "release: dist/$name.tgz $(wc -c <"dist/$name.tgz") bytes, dock $(wc -c <"$build/dock") bytes" >&2
-	cat "dist/$name.tgz.sha256"
+		-cf - "$name" | gzip -9 -n >"$DIST/$name.tgz.tmp"
+	mv "$DIST/$name.tgz.tmp" "$DIST/$name.tgz"
+	(cd "$DIST" && sha256sum "$name.tgz" >"$name.tgz.sha256")
+	echo "release: $DIST/$name.tgz $(wc -c <"$DIST/$name.tgz") bytes, dock $(wc -c <"$build/dock") bytes" >&2
+	cat "$DIST/$name.tgz.sha256"
 	sums="$sums $name.tgz"
 
 	DOCK_PREBUILT=1 ./scripts/deb.sh "$version" "$arch" >&2
 	sums="$sums dock_${version}_$arch.deb"
-	(cd dist && sha256sum "dock_${version}_$arch.deb")
+	(cd "$DIST" && sha256sum "dock_${version}_$arch.deb")
 done
 case " $archs " in
 *" amd64 "*)
 	DOCK_PREBUILT=1 ./scripts/image.sh "$version" amd64 >&2
 	sums="$sums dock-$version-oci.tar"
-	(cd dist && sha256sum "dock-$version-oci.tar") ;;
+	(cd "$DIST" && sha256sum "dock-$version-oci.tar") ;;
 esac
 # shellcheck disable=SC2086
-(cd dist && sha256sum $sums >SHA256SUMS)
+(cd "$DIST" && sha256sum $sums >SHA256SUMS)
