@@ -98,3 +98,28 @@ def rootfs_oci_archive(rootfs, dest, ref):
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return dest
+
+
+def readme_install_line(prefix):
+    """The line of README.md's Install section that starts with prefix, with
+    the version it names checked against the Makefile's."""
+    text = (ROOT / "README.md").read_text()
+    m = re.search(r"^## Install\n(.*?)^## ", text, re.S | re.M)
+    assert m, "README.md has no Install section"
+    block = re.search(r"```sh\n(.*?)```", m.group(1), re.S)
+    assert block, "README.md's Install section has no ```sh block"
+    lines = [line for line in block.group(1).splitlines() if line.startswith(prefix)]
+    assert len(lines) == 1, f"README.md's Install block: {len(lines)} lines start with {prefix!r}"
+    line = lines[0]
+    for v in re.findall(r"\d+\.\d+\.\d+", line):
+        assert v == version(), f"README.md's Install line names version {v}, the Makefile {version()}: {line}"
+    return line
+
+
+def tar_members(path):
+    """{name: bytes or None (a directory)} of a tar archive (any compression)."""
+    out = {}
+    with tarfile.open(path) as t:
+        for m in t.getmembers():
+            out[m.name.lstrip("./")] = t.extractfile(m).read() if m.isfile() else None
+    return out

@@ -6,10 +6,10 @@ as Docker's docker-init), with the container's environment. Its own default
 init is catatonit.
 
 The module starts rootful Podman (Debian's 4.3) on storage of its own under a
-temporary directory: --root, --runroot and --tmpdir there, the vfs storage
-driver, the cgroupfs manager, file events, runc, no network, and a
-containers.conf (CONTAINERS_CONF) with `default_ulimits = []` (Podman's
-default nofile/nproc limits exceed this machine's hard limits). It imports
+temporary directory (graph root, run root and tmp dir there, the vfs storage
+driver: CONTAINERS_STORAGE_CONF), with the cgroupfs manager, file events,
+runc, no network, and `default_ulimits = []` (Podman's default nofile/nproc
+limits exceed this machine's hard limits: CONTAINERS_CONF). It imports
 the busybox test rootfs as an image and checks what the Docker tests check:
 exit codes, PID 1, orphans, a fast `podman stop`, DOCK_* variables applied and
 hidden. It skips, with the reason, only where podman is not installed or
@@ -33,6 +33,9 @@ from conftest import DOCK, PATH
 PODMAN = shutil.which("podman", path=PATH)
 BUDGET = 60.0
 IMAGE = "dock-test"
+# Everything is configured through the files of CONTAINERS_CONF and
+# CONTAINERS_STORAGE_CONF (none through flags), so a plain `podman ...` line,
+# as README.md's, runs against this private Podman.
 CONTAINERS_CONF = """\
 [containers]
 default_ulimits = []
@@ -41,13 +44,24 @@ default_ulimits = []
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 runtime = "runc"
+tmp_dir = "{root}/tmp"
+"""
+STORAGE_CONF = """\
+[storage]
+driver = "vfs"
+graphroot = "{root}/storage"
+runroot = "{root}/run"
 """
 
 
 class Podman:
     def __init__(self, root):
         self.root = Path(root)
-        (self.root / "containers.conf").write_text(CONTAINERS_CONF)
+        (self.root / "containers.conf").write_text(CONTAINERS_CONF.format(root=self.root))
+        (self.root / "storage.conf").write_text(STORAGE_CONF.format(root=self.root))
+        self.env = {"PATH": PATH, "HOME": str(self.root),
+                    "CONTAINERS_CONF": str(self.root / "containers.conf"),
+                    "CONTAINERS_STORAGE_CONF": str(self.root / "storage.conf")}
         self.init_path = self.root / "dock"
         shutil.copy2(DOCK, self.init_path)  # a stable copy of the session's snapshot
         self.t0 = time.monotonic()
@@ -57,13 +71,8 @@ class Podman:
 
     def podman(self, *args, timeout=30, check=True, input=None):
         timeout = max(1.0, min(timeout, self.left()))
-        argv = [PODMAN, "--root", str(self.root / "storage"), "--runroot", str(self.root / "run"),
-                "--tmpdir", str(self.root / "tmp"), "--storage-driver", "vfs",
-                "--cgroup-manager", "cgroupfs", "--events-backend", "file", "--runtime", "runc", *args]
-        res = subprocess.run(argv, capture_output=True, timeout=timeout, input=input,
-                             stdin=None if input is not None else subprocess.DEVNULL,
-                             env={"PATH": PATH, "CONTAINERS_CONF": str(self.root / "containers.conf"),
-                                  "HOME": str(self.root)})
+        res = subprocess.run([PODMAN, *args], capture_output=True, timeout=timeout, input=input,
+                             stdin=None if input is not None else subprocess.DEVNULL, env=self.env)
         if check and res.returncode != 0:
             raise AssertionError(f"podman {' '.join(args)} failed ({res.returncode}): "
                                  f"{res.stderr.decode(errors='replace')}")
