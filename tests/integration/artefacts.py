@@ -54,9 +54,10 @@ def image_ref():
     return f"dock:{version()}"
 
 
-def rootfs_oci_archive(rootfs, dest, ref):
-    """An OCI image layout tar (one uncompressed layer: the tree at rootfs) named
-    ref, for `ctr image import`; returns dest."""
+def rootfs_oci_archive(rootfs, dest, ref, extra=None, image_config=None):
+    """An OCI image layout tar (one uncompressed layer: the tree at rootfs, plus
+    extra {path in the image: host file}) named ref, its config's "config"
+    image_config, for `ctr image import`; returns dest."""
     import hashlib
     import io
     import json
@@ -67,6 +68,8 @@ def rootfs_oci_archive(rootfs, dest, ref):
         with tarfile.open(layer, "w", format=tarfile.GNU_FORMAT) as t:
             for p in sorted(Path(rootfs).rglob("*")):
                 t.add(p, arcname=str(p.relative_to(rootfs)), recursive=False)
+            for name, path in (extra or {}).items():
+                t.add(path, arcname=name.lstrip("/"), recursive=False)
         blobs = {}
 
         def blob(data):
@@ -76,7 +79,7 @@ def rootfs_oci_archive(rootfs, dest, ref):
 
         layer_bytes = layer.read_bytes()
         ldesc = blob(layer_bytes)
-        config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+        config = json.dumps({"architecture": "amd64", "os": "linux", "config": image_config or {},
                              "rootfs": {"type": "layers", "diff_ids": [ldesc["digest"]]}}).encode()
         cdesc = blob(config)
         manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",

@@ -15,6 +15,7 @@ only where containerd or ctr is not installed or this is not root; the daemon
 and everything it made are removed at the end, whatever happened.
 """
 
+import json
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ from pathlib import Path
 import pytest
 
 import artefacts
-from conftest import PATH, Lines
+from conftest import DOCK, PATH, Lines
 
 CONTAINERD = shutil.which("containerd", path=PATH)
 CTR = shutil.which("ctr", path=PATH)
@@ -205,3 +206,21 @@ def test_ctr_imports_and_runs_dock_oci_image(containerd):
     # the image's own entry point is /dock: with no process args, dock's usage error (exit 2)
     bare = containerd.ctr("run", "--rm", ref, containerd.new_id(), check=False)
     assert bare.returncode == 2 and bare.stderr.startswith("dock: "), (bare.returncode, bare.stderr)
+
+
+def test_readme_entrypoint_line_under_containerd(containerd, rootfs, tmp_path):
+    # an image as README.md's Install section makes it (/dock copied in, its
+    # ENTRYPOINT line), the app as CMD; `ctr run` with no command runs
+    # ENTRYPOINT + CMD, as the kubelet does for a pod without command/args
+    line = artefacts.readme_install_line("ENTRYPOINT ")
+    entrypoint = json.loads(line[len("ENTRYPOINT "):])
+    cmd = ["sh", "-c", "tr '\\0' ' ' </proc/1/cmdline; echo; echo ppid=$PPID; exit 3"]
+    ref = "docker.io/library/dock-entrypoint:test"
+    archive = artefacts.rootfs_oci_archive(rootfs, tmp_path / "entrypoint.tar", ref, extra={"/dock": DOCK},
+                                           image_config={"Entrypoint": entrypoint, "Cmd": cmd})
+    containerd.ctr("image", "import", str(archive), timeout=30)
+    res = containerd.ctr("run", "--rm", ref, containerd.new_id(), check=False)
+    assert res.returncode == 3, (res.stdout, res.stderr)
+    lines = res.stdout.splitlines()
+    assert lines[0] == "/dock -- sh -c " + cmd[2] + " ", res.stdout
+    assert lines[1] == "ppid=1", res.stdout

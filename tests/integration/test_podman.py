@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+import artefacts
 from conftest import DOCK, PATH
 
 PODMAN = shutil.which("podman", path=PATH)
@@ -179,3 +180,36 @@ def test_podman_stop_of_well_behaved_app_is_fast(podman):
     assert state["ExitCode"] == 0 and not state["OOMKilled"], (state, logs)
     # podman stop returns once the container is gone: far below the 10 s kill
     assert call < 1.0, f"podman stop took {call:.2f}s"
+
+
+# --------------------------------------------------------------------------
+# dock's OCI image (`make image`) and README.md's Podman line
+
+
+def test_podman_loads_dock_image_and_runs_it(podman):
+    a = artefacts.release_amd64()
+    res = podman.podman("load", "-i", str(a["image"]), timeout=40)
+    out, err = _text(res)
+    assert f"Loaded image: docker.io/library/{artefacts.image_ref()}" in out + err, out + err
+    # the entry point is /dock: the arguments are dock's
+    run = podman.podman("run", "--rm", "--network", "none", artefacts.image_ref(), "--version", check=False)
+    out, err = _text(run)
+    assert run.returncode == 0, err
+    assert out.startswith(f"dock version {a['version']} - git."), out
+
+
+def test_readme_podman_line(podman):
+    # run as README.md has it, with IMAGE and COMMAND filled in, dock at
+    # /usr/local/bin/dock (a tmpfs there, in a private mount namespace)
+    line = artefacts.readme_install_line("podman run ")
+    assert line.endswith(" IMAGE COMMAND"), line
+    cmd = line.replace(" IMAGE COMMAND", f" --network none {IMAGE} sh -c "
+                       "'tr \"\\\\0\" \" \" </proc/1/cmdline; echo; /run/podman-init --version; exit 3'")
+    script = (f"mount -t tmpfs tmpfs /usr/local/bin && cp {podman.init_path} /usr/local/bin/dock && {cmd}")
+    res = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                         capture_output=True, text=True, timeout=max(1.0, min(30, podman.left())),
+                         env=podman.env)
+    assert res.returncode == 3, f"{cmd}\n{res.stdout}\n{res.stderr}"
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("/run/podman-init -- sh -c "), res.stdout
+    assert lines[1].startswith("dock version "), res.stdout
