@@ -25,7 +25,9 @@ triplet=$(arch_triplet "$arch") || exit 2
 release_env
 
 build=build/release/$arch
-[ "${DOCK_PREBUILT:-}" = 1 ] && [ -x "$build/dock" ] || arch_build "$version" "$arch"
+if [ "${DOCK_PREBUILT:-}" != 1 ] || [ ! -x "$build/dock" ]; then
+	arch_build "$version" "$arch"
+fi
 
 stage=$build/deb/dock
 rm -rf "$build/deb"

@@ -17,7 +17,10 @@
 # are printed from fixed text, their digests computed from their bytes.
 set -eu
 
-[ $# -ge 1 ] && [ $# -le 2 ] || { echo "usage: $0 VERSION [ARCH]" >&2; exit 2; }
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then
+	echo "usage: $0 VERSION [ARCH]" >&2
+	exit 2
+fi
 version=$1
 arch=${2:-amd64}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +37,9 @@ ppc64el) oci_arch=ppc64le variant= ;;
 esac
 
 build=build/release/$arch
-[ "${DOCK_PREBUILT:-}" = 1 ] && [ -x "$build/dock" ] || arch_build "$version" "$arch"
+if [ "${DOCK_PREBUILT:-}" != 1 ] || [ ! -x "$build/dock" ]; then
+	arch_build "$version" "$arch"
+fi
 
 work=$build/image
 rm -rf "$work"
@@ -61,6 +66,7 @@ blob() {
 tarit "$work/rootfs" dock LICENSE >"$work/layer.tar"
 diff_id=$(sha256sum "$work/layer.tar" | cut -d' ' -f1)
 gzip -9 -n <"$work/layer.tar" >"$work/layer.tar.gz"
+# shellcheck disable=SC2046 # (two words: the digest and the size)
 set -- $(blob "$work/layer.tar.gz")
 layer=$1 layer_size=$2
 
@@ -69,11 +75,13 @@ rev=${COMMIT:-}
 labels="\"org.opencontainers.image.title\":\"dock\",\"org.opencontainers.image.description\":\"a micro init for Linux containers: COPY --from this image /dock\",\"org.opencontainers.image.version\":\"$version\",\"org.opencontainers.image.revision\":\"$rev\",\"org.opencontainers.image.licenses\":\"MIT\",\"org.opencontainers.image.created\":\"$created\""
 printf '{"architecture":"%s"%s,"os":"linux","created":"%s","config":{"Entrypoint":["/dock"],"Labels":{%s}},"rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created":"%s","created_by":"scripts/image.sh %s %s"}]}' \
 	"$oci_arch" "$variant" "$created" "$labels" "$diff_id" "$created" "$version" "$arch" >"$work/config.json"
+# shellcheck disable=SC2046 # (two words: the digest and the size)
 set -- $(blob "$work/config.json")
 config=$1 config_size=$2
 
 printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:%s","size":%s},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:%s","size":%s}],"annotations":{%s}}' \
 	"$config" "$config_size" "$layer" "$layer_size" "$labels" >"$work/manifest.json"
+# shellcheck disable=SC2046 # (two words: the digest and the size)
 set -- $(blob "$work/manifest.json")
 manifest=$1 manifest_size=$2
 
