@@ -20,6 +20,21 @@ LIBDIR   := /usr/lib/$(MULTIARCH)
 LIBS     := $(LIBDIR)/libbearssl.a $(LIBDIR)/libz.a
 UNITLIBS := -lbearssl -lz
 
+# The commit the build came from, for `dock --version` (tini's format, which
+# `docker info` reads): the short hash, "-dirty" when tracked files differ
+# from it. Computed once, and only when this directory is the top of a git
+# checkout: a source tree unpacked elsewhere (or inside another project's
+# repository) builds with no commit. `make COMMIT=...` (or COMMIT in the
+# environment, as scripts/reproducible-check.sh does for its copies) wins.
+ifeq ($(origin COMMIT),undefined)
+COMMIT := $(shell [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ] && \
+	c=$$(git rev-parse --short HEAD 2>/dev/null) && \
+	{ git diff --quiet HEAD -- 2>/dev/null || c=$$c-dirty; } && echo $$c)
+endif
+ifneq ($(shell printf '%s' '$(COMMIT)' | tr -d '0-9A-Za-z-'),)
+$(error COMMIT may hold only letters, digits and '-' (dockerd splits it on '.'): '$(COMMIT)')
+endif
+
 SRCS     := $(wildcard src/*.c)
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # Unit tests link every module but main.c, built with the host compiler and
@@ -41,6 +56,15 @@ $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
 	@echo "  CC $<"; $(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(OBJS:.o=.d)
+
+# Only main.c prints the commit; the stamp changes (and main.o is rebuilt)
+# only when the commit does, so a new commit never leaves a stale --version.
+$(BUILD)/obj/main.o: $(BUILD)/commit
+$(BUILD)/obj/main.o: CFLAGS += -DDOCK_COMMIT='"$(COMMIT)"'
+$(BUILD)/commit: FORCE | $(BUILD)/obj
+	@printf '%s\n' '$(COMMIT)' | cmp -s - $@ || printf '%s\n' '$(COMMIT)' >$@
+.PHONY: FORCE
+FORCE:
 
 # musl-gcc must not see glibc's /usr/include, so the libraries' headers are
 # linked into a private include directory.
@@ -98,17 +122,29 @@ check-asan:
 	@./scripts/deps.sh build unit integration containers
 	./scripts/check-asan.sh
 
-# Release artefacts (issue 6). `make arm64` cross-builds build/arm64/dock with
-# Debian's gcc-aarch64-linux-gnu and musl-dev:arm64 (tests/integration/
-# test_arm64.py runs it under qemu-aarch64-static). `make release` makes
-# reproducible dist/dock-$(VERSION)-linux-{amd64,arm64}.tgz and .sha256 from
-# clean builds; `make release-check` builds them twice in two directories and
-# compares; `make size` links with a map and says where the bytes go.
-ARM64_CC := aarch64-linux-gnu-gcc -specs /usr/lib/aarch64-linux-musl/musl-gcc.specs
-.PHONY: arm64 release release-check size
-arm64:
+# Release artefacts (scripts/arch.sh lists the architectures and how each is
+# built; docs/release.md says which Debian 12 cannot build and why).
+#   make arm64 / armhf / i386 / ppc64el / s390x
+#                     cross-build build/ARCH/dock (tests/integration/
+#                     test_cross_arch.py runs each under qemu-user-static)
+#   make release      every artefact of every architecture into dist/, from
+#                     clean builds: dock-VERSION-linux-ARCH.tgz (+ .sha256),
+#                     dock_VERSION_ARCH.deb, dock-VERSION-oci.tar, SHA256SUMS
+#   make release-check  builds them twice in two directories and compares
+#   make deb          dist/dock_VERSION_{amd64,arm64}.deb (DEB_ARCHS=...)
+#   make image        dist/dock-VERSION-oci.tar, an OCI image of /dock
+#   make install      build/dock and the man page under DESTDIR/PREFIX
+#   make size         links with a map and says where the bytes go
+CROSS_ARCHS := arm64 armhf i386 ppc64el s390x
+DEB_ARCHS   := amd64 arm64
+PREFIX      := /usr/local
+DESTDIR     :=
+BINDIR       = $(PREFIX)/bin
+MANDIR       = $(PREFIX)/share/man
+.PHONY: $(CROSS_ARCHS) release release-check deb image install uninstall size print-commit
+$(CROSS_ARCHS):
 	@./scripts/deps.sh release
-	$(MAKE) BUILD=$(BUILD)/arm64 CC="$(ARM64_CC)" LIBDIR=/usr/lib/aarch64-linux-gnu $(BUILD)/arm64/dock
+	. ./scripts/arch.sh && $(MAKE) BUILD=$(BUILD)/$@ CC="$$(arch_cc $@)" LIBS="$$(arch_libs $@)" $(BUILD)/$@/dock
 
 release:
 	@./scripts/deps.sh release
@@ -118,6 +154,29 @@ release-check:
 	@./scripts/deps.sh release
 	./scripts/reproducible-check.sh $(VERSION)
 
+deb:
+	@./scripts/deps.sh release
+	for a in $(DEB_ARCHS); do ./scripts/deb.sh $(VERSION) $$a || exit 1; done
+
+image:
+	@./scripts/deps.sh build
+	./scripts/image.sh $(VERSION) amd64
+
+# PREFIX=/usr DESTDIR=/tmp/stage as packagers expect; the man page is
+# installed gzipped, as man(1) finds it.
+install: $(BUILD)/dock
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(BUILD)/dock $(DESTDIR)$(BINDIR)/dock
+	gzip -9 -n <docs/dock.1 >$(DESTDIR)$(MANDIR)/man1/dock.1.gz.tmp
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/dock.1.gz.tmp
+	mv $(DESTDIR)$(MANDIR)/man1/dock.1.gz.tmp $(DESTDIR)$(MANDIR)/man1/dock.1.gz
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/dock $(DESTDIR)$(MANDIR)/man1/dock.1.gz
+
 size:
 	@./scripts/deps.sh build
 	./scripts/size.sh
+
+print-commit:
+	@echo '$(COMMIT)'

@@ -25,13 +25,17 @@ VERSION=$(sed -n 's/^VERSION *:= *//p' Makefile)
 
 ./scripts/deps.sh build unit integration containers
 mkdir -p "$OUT"
+# the commit `dock --version` names, as the Makefile computes it (a stamp
+# rewritten only when it changes)
+make -s --no-print-directory build/commit
+COMMIT=$(cat build/commit)
 
 # Rebuilt when a source, a header or this script is newer than the binary.
 srcs=$(ls src/*.c | grep -v '^src/compat\.c$')
-if [ ! -x "$BIN" ] || [ -n "$(find src tests/sanitizer scripts/check-asan.sh -newer "$BIN" -type f | head -n1)" ]; then
+if [ ! -x "$BIN" ] || [ -n "$(find src tests/sanitizer scripts/check-asan.sh build/commit -newer "$BIN" -type f | head -n1)" ]; then
 	echo "check-asan: building $BIN"
 	# shellcheck disable=SC2086
-	gcc -std=c11 -Wall -Wextra -D_GNU_SOURCE -DDOCK_VERSION="\"$VERSION\"" \
+	gcc -std=c11 -Wall -Wextra -D_GNU_SOURCE -DDOCK_VERSION="\"$VERSION\"" -DDOCK_COMMIT="\"$COMMIT\"" \
 		-DDOCK_SANITIZER_LOG="\"$LOGDIR/report\"" \
 		-g -O1 -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=all \

@@ -24,6 +24,11 @@
 #include "statusfile.h"
 #include "tree.h"
 
+/* The Makefile passes the commit of the build (empty outside git). */
+#ifndef DOCK_COMMIT
+#define DOCK_COMMIT ""
+#endif
+
 extern char **environ;
 
 /* After SIGKILL, processes in uninterruptible sleep may take a while to go.
@@ -253,7 +258,14 @@ int main(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : 1;
 	}
 	case DOCK_OPTIONS_VERSION:
-		printf("dock version %s\n", DOCK_VERSION);
+		/* tini's shape, "NAME version X.Y.Z - git.COMMIT": dockerd runs
+		 * its init with --version and shows the COMMIT part in `docker
+		 * info`. A build from outside a git checkout has no commit to
+		 * name, and then prints the version alone. */
+		if (DOCK_COMMIT[0] != '\0')
+			printf("dock version %s - git.%s\n", DOCK_VERSION, DOCK_COMMIT);
+		else
+			printf("dock version %s\n", DOCK_VERSION);
 		return fflush(stdout) == 0 ? 0 : 1;
 	case DOCK_OPTIONS_USAGE:
 		dock_warnx("%s", err);

@@ -1,5 +1,6 @@
 #include "procfs.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,9 @@ static int parse_long(const char **p, const char *end, long *out)
 		s++;
 	}
 	while (s < end && *s >= '0' && *s <= '9') {
-		if (v > 1L << 40)
+		/* stop before v * 10 + 9 overflows, whatever the width of
+		 * long (32 bits on armhf and i386) */
+		if (v > (LONG_MAX - 9) / 10)
 			return -1;
 		v = v * 10 + (*s - '0');
 		s++;

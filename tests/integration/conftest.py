@@ -519,7 +519,7 @@ def tls_certs(tmp_path_factory):
 
 
 # ==========================================================================
-# Added for test_container.py, test_docker_init.py and test_arm64.py (issue 6:
+# Added for test_container.py, test_docker_init.py and test_cross_arch.py (issue 6:
 # release readiness). Nothing above is changed.
 # ==========================================================================
 

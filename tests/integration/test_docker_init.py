@@ -46,16 +46,34 @@ def init(args, env=None, timeout=10):
                           timeout=timeout, env={"PATH": PATH, **(env or {})}, stdin=subprocess.DEVNULL)
 
 
+def _git_commit():
+    """(short hash of HEAD, tracked files changed) of this checkout, or None
+    outside git."""
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "-C", str(ROOT), "diff", "--quiet", "HEAD", "--"]).returncode != 0
+    return head.stdout.strip(), dirty
+
+
 def test_version_output_format():
     res = init(["--version"])
     assert res.returncode == 0 and res.stderr == "", res.stderr
-    # one line; "dock version X.Y.Z", optionally followed by tini's
-    # " - git.COMMIT" (the part of tini's format dockerd parses for docker info)
-    assert re.fullmatch(r"dock version \d+\.\d+\.\d+(-[0-9A-Za-z.]+)?( - git\.[0-9a-f]+)?\n", res.stdout), \
-        repr(res.stdout)
+    # one line in tini's format, "dock version X.Y.Z - git.COMMIT": dockerd
+    # splits it on " - " and the commit part on "." for docker info
+    m = re.fullmatch(r"dock version (\d+\.\d+\.\d+(?:-[0-9A-Za-z.]+)?) - git\.([0-9a-f]+)(-dirty)?\n", res.stdout)
+    assert m, repr(res.stdout)
     makefile = (ROOT / "Makefile").read_text()
     version = re.search(r"^VERSION\s*:?=\s*(\S+)", makefile, re.M).group(1)
-    assert res.stdout.split()[2] == version
+    assert m.group(1) == version
+    git = _git_commit()
+    if git is not None:
+        # the commit this tree is at (a build from an older commit would differ;
+        # "-dirty" is only asserted one way: a clean tree's build says clean)
+        head, dirty = git
+        assert head.startswith(m.group(2)) or m.group(2).startswith(head), (m.group(2), head)
+        if m.group(3):
+            assert dirty, "the build says -dirty but the tree is clean (stale build?)"
 
 
 def test_short_version_flag_too():
@@ -112,7 +130,7 @@ def test_container_environment_configures_dock():
 DOCKERD = shutil.which("dockerd", path=PATH)
 # Debian's client, matching the daemon's API (not a newer one on PATH first)
 DOCKER_CLI = "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else shutil.which("docker", path=PATH)
-BUDGET = 60.0           # seconds for the whole of part (b)
+BUDGET = 90.0           # seconds for the whole of parts (b) and (c)
 IMAGE = "dock-test"
 
 
@@ -320,3 +338,103 @@ def test_example_dockerfile_builds_and_runs(dockerd, tmp_path):
         dockerd.docker("rm", "-f", cid, check=False)
     assert state["ExitCode"] == 128 + 15, state  # httpd dies of the SIGTERM dock forwards
     assert ended < 1.0 and call < 5.0, f"docker stop of the example: ended after {ended:.2f}s, call {call:.2f}s"
+
+
+# --------------------------------------------------------------------------
+# (c) docker info reads dock's --version; dock's OCI image in Docker
+# (docker load, COPY --from, the example Dockerfile both ways); README.md's
+# Docker lines. Each a function of its own, on the module's dockerd.
+
+import artefacts  # noqa: E402  (the amd64 release artefacts, built once per session)
+
+
+def test_docker_info_shows_dock_commit(dockerd):
+    # dockerd runs `INIT --version` and parses tini's "NAME version X - git.COMMIT":
+    # with dock's output it shows the commit instead of N/A
+    out = subprocess.run([str(dockerd.init_path), "--version"], capture_output=True, text=True).stdout
+    m = re.fullmatch(r"dock version \S+ - git\.([0-9A-Za-z-]+)\n", out)
+    assert m, f"dock --version is not in tini's format: {out!r}"
+    init = json.loads(dockerd.docker("info", "--format", "{{json .InitCommit}}").stdout)
+    assert init["ID"] == m.group(1), (init, out)
+    text = dockerd.docker("info").stdout.decode()
+    assert re.search(rf"^\s*init version: {re.escape(m.group(1))}\s*$", text, re.M | re.I), text
+
+
+def test_readme_dockerd_line_is_the_test_daemons_option(dockerd):
+    # the option README.md gives is the one this module's dockerd runs with
+    line = artefacts.readme_install_line("dockerd ")
+    words = line.split()
+    assert words[:2] == ["dockerd", "--init-path"] and len(words) == 3, line
+    assert subprocess.run([DOCKERD, "--help"], capture_output=True, text=True).stdout.count("--init-path") == 1
+    info = json.loads(dockerd.docker("info", "--format", "{{json .}}").stdout)
+    assert info["InitBinary"] == str(dockerd.init_path)
+
+
+def _load_dock_image(d):
+    a = artefacts.release_amd64()
+    res = d.docker("load", "-i", str(a["image"]), timeout=30)
+    assert f"Loaded image: {artefacts.image_ref()}" in res.stdout.decode(), res.stdout
+    return a
+
+
+def test_docker_loads_dock_image(dockerd):
+    a = _load_dock_image(dockerd)
+    res = dockerd.docker("run", "--rm", "--network", "none", artefacts.image_ref(), "--version")
+    assert res.stdout.decode().startswith(f"dock version {a['version']} - git."), res.stdout
+
+
+def test_docker_build_copy_from_dock_image_readme_lines(dockerd, tmp_path):
+    # a Dockerfile of README.md's two lines on the test image: dock comes
+    # from its OCI image and is PID 1 as the entry point
+    _load_dock_image(dockerd)
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {IMAGE}\n"
+        f"{artefacts.readme_install_line('COPY --from=')}\n"
+        f"{artefacts.readme_install_line('ENTRYPOINT ')}\n"
+        'CMD ["sh", "-c", "tr \'\\\\0\' \' \' </proc/1/cmdline; echo; echo ppid=$PPID; exit 3"]\n')
+    dockerd.docker("build", "-q", "-t", "dock-copy-from-test", str(tmp_path), timeout=40)
+    res = dockerd.docker("run", "--rm", "--network", "none", "dock-copy-from-test", check=False)
+    out = res.stdout.decode()
+    assert res.returncode == 3, out + res.stderr.decode(errors="replace")
+    lines = out.splitlines()
+    assert lines[0].startswith("/dock -- sh -c "), out
+    assert lines[1] == "ppid=1", out
+
+
+def test_example_dockerfile_with_copy_from_dock_image(dockerd, tmp_path):
+    # examples/Dockerfile's other way: its COPY line swapped for the
+    # `COPY --from=dock:VERSION` its comment gives
+    a = _load_dock_image(dockerd)
+    ctx = tmp_path / "ctx"
+    shutil.copytree(ROOT / "examples", ctx, ignore=shutil.ignore_patterns("dock"))
+    text = (ctx / "Dockerfile").read_text()
+    copy_from = re.search(r"^#\s+(COPY --from=dock:(\S+) /dock /dock)$", text, re.M)
+    assert copy_from, "examples/Dockerfile does not show the COPY --from way"
+    assert copy_from.group(2) == a["version"], copy_from.group(0)
+    assert text.count("\nCOPY dock /dock\n") == 1
+    (ctx / "Dockerfile").write_text(text.replace("\nCOPY dock /dock\n", f"\n{copy_from.group(1)}\n"))
+    dockerd.docker("build", "-q", "--build-arg", f"BASE={IMAGE}", "-t", "hello-dock-copy-from", str(ctx), timeout=40)
+    res = dockerd.docker("run", "--rm", "--network", "none", "hello-dock-copy-from", "sh", "-c", "echo hi; exit 5",
+                         check=False)
+    assert res.returncode == 5, res.stderr.decode(errors="replace")
+    assert res.stdout.decode() == "\x1b[32;1mweb\x1b[0mhi\n", res.stdout  # DOCK_STDOUT_PREFIX=web:green
+    ver = dockerd.docker("run", "--rm", "--network", "none", "--entrypoint", "/dock", "hello-dock-copy-from",
+                         "--version").stdout.decode()
+    assert ver.startswith(f"dock version {a['version']} - git."), ver
+
+
+def test_example_dockerfile_with_release_archive_binary(dockerd, tmp_path):
+    # examples/Dockerfile as it is, with the binary its comment unpacks from
+    # the release archive
+    a = artefacts.release_amd64()
+    ctx = tmp_path / "ctx"
+    shutil.copytree(ROOT / "examples", ctx, ignore=shutil.ignore_patterns("dock"))
+    unpack = re.search(r"^#\s+(tar -xzf dock-\S+-linux-amd64\.tgz .*)$", (ctx / "Dockerfile").read_text(), re.M)
+    assert unpack, "examples/Dockerfile does not say how to take dock from the release archive"
+    shutil.copy2(a["tgz"], ctx)
+    res = subprocess.run(["sh", "-c", unpack.group(1)], cwd=ctx, capture_output=True, text=True, timeout=30)
+    assert res.returncode == 0 and (ctx / "dock").exists(), (unpack.group(1), res.stderr)
+    (ctx / a["tgz"].name).unlink()
+    dockerd.docker("build", "-q", "--build-arg", f"BASE={IMAGE}", "-t", "hello-dock-archive", str(ctx), timeout=40)
+    res = dockerd.docker("run", "--rm", "--network", "none", "hello-dock-archive", "sh", "-c", "exit 6", check=False)
+    assert res.returncode == 6, res.stderr.decode(errors="replace")
