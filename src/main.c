@@ -221,6 +221,7 @@ int main(int argc, char **argv)
 	int code;
 	pid_t pid;
 
+	dock_log_start();
 	/* Before anything else, so no signal meant for the command is lost. */
 	if (dock_signals_block() < 0) {
 		dock_warn("sigprocmask");
