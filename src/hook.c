@@ -260,17 +260,18 @@ static const char *fmt_ms(int64_t ms, char *buf, size_t len)
 	return buf;
 }
 
-/* How the current status's time ran out, for its warning: "within 10s",
- * or "before dock's exit (after 2.5s)" when the drain deadline came first. */
+/* How the current status's time ran out, for its warning: "within 10s"
+ * (--web-hook-timeout), or "before dock's exit (--web-hook-exit-timeout
+ * 2s)" when the drain deadline came first. */
 static const char *ran_out(char *buf, size_t len)
 {
 	char took[32];
 
-	fmt_ms(h.deadline_ms > h.started_ms ? h.deadline_ms - h.started_ms : 0, took, sizeof(took));
 	if (h.capped)
-		snprintf(buf, len, "before dock's exit (after %s)", took);
+		snprintf(buf, len, "before dock's exit (--web-hook-exit-timeout %s)",
+			 fmt_ms((int64_t)h.cfg->web_hook_exit_timeout_ms, took, sizeof(took)));
 	else
-		snprintf(buf, len, "within %s", took);
+		snprintf(buf, len, "within %s", fmt_ms((int64_t)h.cfg->web_hook_timeout_ms, took, sizeof(took)));
 	return buf;
 }
 
@@ -892,8 +893,9 @@ static void start_resolver(void)
  *    newest status goes next; one waiting for its retry is given up at once;
  *  - only the newest status is retried, so the last one always gets its
  *    own delivery, with retries, whatever happened to the earlier ones.
- * At exit (dock_hook_drain_until) an attempt still out for a superseded
- * status is abandoned, and nothing waits past the drain deadline. */
+ * At exit (dock_hook_drain_until) nothing waits past the drain deadline,
+ * and an attempt still out for a superseded status gets half the time
+ * left, so the last status keeps the other half. */
 
 static void attempt(void)
 {
@@ -1088,25 +1090,23 @@ bool dock_hook_pending(void)
 
 void dock_hook_drain_until(int64_t at_ms)
 {
+	int64_t now = dock_now_ms(), cap = at_ms;
+
 	h.draining = true;
 	h.drain_at_ms = at_ms;
 	if (h.count == 0)
 		return;
-	if (h.phase != PH_KICK && superseded()) {
-		/* An attempt for an older status is still out (a server that
-		 * does not answer): the last status must not wait for it. */
-		char why[64];
-
-		snprintf(why, sizeof(why), "dock is exiting; superseded by '%s'", newest_name());
-		abandon_current(why);
-		start_next();
-	} else if (h.phase != PH_KICK && h.deadline_ms > at_ms) {
+	/* An attempt still out for an older status (a slow or hung server)
+	 * gets half of what is left, so the last status always has the other
+	 * half for its own attempt; a server that answers needs milliseconds. */
+	if (superseded() && at_ms > now)
+		cap = now + (at_ms - now) / 2;
+	if (h.phase != PH_KICK && h.deadline_ms > cap) {
 		h.capped = true;
-		h.deadline_ms = at_ms;
-		dock_timer_arm(&h.deadline, at_ms);
+		h.deadline_ms = cap;
+		dock_timer_arm(&h.deadline, cap);
 	}
-	if (h.count > 0)
-		dock_timer_arm(&h.drain, at_ms);
+	dock_timer_arm(&h.drain, at_ms);
 }
 
 int dock_hook_setup(const struct dock_config *cfg)

@@ -28,11 +28,11 @@ int dock_hook_setup(const struct dock_config *cfg);
 /* True while a status is being delivered or waits for its turn. */
 bool dock_hook_pending(void);
 
-/* At exit, once the tree is gone: an attempt still out for a superseded
- * status is abandoned so the last status goes at once, and whatever is
- * pending at at_ms (on dock_now_ms()'s clock) is given up, one warning
- * each, so that running the loop while dock_hook_pending() holds ends by
- * then at the latest. */
+/* At exit, once the tree is gone: whatever is pending at at_ms (on
+ * dock_now_ms()'s clock) is given up, one warning each, so that running the
+ * loop while dock_hook_pending() holds ends by then at the latest. An
+ * attempt still out for a superseded status gets half the time left, so
+ * the last status always has its own attempt. */
 void dock_hook_drain_until(int64_t at_ms);
 
 /* One network interface as the body shows it: its first IPv4 address and

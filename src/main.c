@@ -161,8 +161,10 @@ static void forward(const struct signalfd_siginfo *si)
 	if (kill(target, out) < 0) {
 		if (errno != ESRCH)
 			dock_warn("kill(%d, %d)", (int)target, out);
-	} else if (dock_status_is_stop_signal(sig)) {
-		/* Whatever the command makes of it, its end was asked for. */
+	} else if (dock_status_is_stop_signal(sig) || dock_status_is_stop_signal(out)) {
+		/* A stop signal from outside, as --rewrite or --thug made it, or
+		 * one --rewrite made of another: whatever the command does with
+		 * it, its end was asked for. */
 		d.stop_forwarded = true;
 	}
 }

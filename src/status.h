@@ -17,9 +17,9 @@ int dock_status_signal(int wstatus);
 int dock_status_remap(const struct dock_config *cfg, int code);
 
 /* A stop signal: what a container engine or a user sends to end the
- * command (TERM, INT, QUIT). When dock receives one from outside and
- * forwards it (as --rewrite and --thug make it), the end that follows was
- * asked for. */
+ * command (TERM, INT, QUIT). When dock forwards one it received from
+ * outside, whatever --rewrite or --thug made of it, or forwards one that
+ * --rewrite made of another signal, the end that follows was asked for. */
 bool dock_status_is_stop_signal(int sig);
 
 /* The final status of a command that ran: "stopped" (true) when it exited
