@@ -603,6 +603,10 @@ size_t dock_options_usage(char *buf, size_t len)
 		else
 			APPEND("  %-30s %s\n", left, o->help);
 	}
+	APPEND("\nStatus (web hook, status file): starting, running, then stopped (the command\n"
+	       "exited 0 after --remap-exit, or ended after a stop signal dock forwarded:\n"
+	       "TERM, INT, QUIT) or crashed (anything else: a non-zero exit, a signal nobody\n"
+	       "asked for, a command that could not start).\n");
 	APPEND("\nEvery long option may also be set as DOCK_<NAME> in the environment\n"
 	       "(DOCK_KILL_TIMEOUT=10s, DOCK_THUG=1); a flag on the command line wins.\n"
 	       "Exit status: the command's, 128+N if it died of signal N, 127 command not\n"

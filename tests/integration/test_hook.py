@@ -1037,3 +1037,15 @@ def test_status_file_write_failure_after_start_only_warns(run, tmp_path):
     rc, out, err = d.finish()
     assert rc == 6, "a status file failure must not change the exit status"
     assert len(err) == 1 and err[0].startswith(f"dock: --status-file {path}: cannot write status 'stopped'"), err
+
+
+def test_final_statuses_documented_everywhere():
+    """--help, the man page and the README all name both final statuses and
+    the option that bounds the hook's hold on the exit."""
+    from conftest import ROOT
+    help_text = dock_plain(["--help"]).stdout
+    man = (ROOT / "docs" / "dock.1").read_text().replace("\\-", "-")
+    readme = (ROOT / "README.md").read_text()
+    for name, text in [("--help", help_text), ("docs/dock.1", man), ("README.md", readme)]:
+        for word in ["stopped", "crashed", "--web-hook-exit-timeout", "--remap-exit"]:
+            assert word in text, f"{name} does not mention {word}"
