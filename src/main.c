@@ -147,7 +147,9 @@ static void forward(const struct signalfd_siginfo *si)
 	if ((sig == SIGPIPE || sig == SIGXFSZ) && si->ssi_code == SI_USER &&
 	    (pid_t)si->ssi_pid == d.self)
 		return;
-	if (d.reaper.main_done) {
+	/* No command (exec failed, dock is telling the hook) or no longer
+	 * one: kill(0, ...) would signal dock's own process group. */
+	if (d.reaper.main_pid <= 0 || d.reaper.main_done) {
 		dock_debug("signal %d during shutdown: not forwarded", sig);
 		return;
 	}
@@ -223,14 +225,16 @@ static void set_pdeathsig(int sig)
 /* Once the tree is gone (or given up on): the command's last output and
  * the hook's last status go out side by side, each within its own bound,
  * while the loop keeps reaping. The hook's bound is a timer of its own, so
- * the loop wakes for it even if no fd ever does. */
-static void drain(void)
+ * the loop wakes for it even if no fd ever does. Without a command that
+ * ran (exec failed), there is no output to wait for: its pipes never got
+ * their writer, so they would never reach end of file. */
+static void drain(bool output)
 {
 	int64_t now = dock_now_ms(), io_until = now + IO_DRAIN_MS;
-	bool io_open = true;
+	bool io_open = output;
 
-	dock_debug("draining: output for at most %d ms, the web hook for at most %llu ms", IO_DRAIN_MS,
-		   (unsigned long long)d.cfg.web_hook_exit_timeout_ms);
+	dock_debug("draining: output for at most %d ms, the web hook for at most %llu ms",
+		   output ? IO_DRAIN_MS : 0, (unsigned long long)d.cfg.web_hook_exit_timeout_ms);
 	dock_hook_drain_until(now + (int64_t)d.cfg.web_hook_exit_timeout_ms);
 	for (;;) {
 		if (io_open && (!dock_io_busy() || dock_now_ms() >= io_until)) {
@@ -317,7 +321,7 @@ int main(int argc, char **argv)
 	if (pid < 0) {
 		/* The platform hears of it too: "crashed" with 126 or 127. */
 		dock_lifecycle_ended(code, 0, false);
-		drain();
+		drain(false);
 		return dock_status_remap(&d.cfg, code);
 	}
 	d.reaper.main_pid = pid;
@@ -339,7 +343,7 @@ int main(int argc, char **argv)
 	/* The tree is gone: no more SIGKILL rounds (nor their warnings, which
 	 * would blame processes that are no longer there). */
 	dock_timer_cancel(&d.kill_timer);
-	drain();
+	drain(true);
 
 	code = dock_status_exit_code(d.reaper.main_status);
 	dock_debug("exiting with %d (reaped %lu)", code, d.reaper.reaped);

@@ -1049,3 +1049,31 @@ def test_final_statuses_documented_everywhere():
     for name, text in [("--help", help_text), ("docs/dock.1", man), ("README.md", readme)]:
         for word in ["stopped", "crashed", "--web-hook-exit-timeout", "--remap-exit"]:
             assert word in text, f"{name} does not mention {word}"
+
+
+def test_exec_failure_reports_crashed_without_waiting_for_output(server, tmp_path):
+    """A command that cannot start: "crashed" (127) goes to the hook, which
+    may hold the exit its 2 s; no output drain (the command never had the
+    pipe), and a signal meanwhile goes nowhere (there is no command to
+    forward it to, and kill(0) would be dock's own process group)."""
+    srv = server(lambda n, req: HANG)
+    t0 = time.monotonic()
+    p = subprocess.Popen([str(DOCK), "-d", "--io", str(tmp_path / "log"), "--stdout-prefix", "a ",
+                          "--web-hook", srv.url(), "/nonexistent/cmd"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env={"PATH": PATH}, start_new_session=True)
+    try:
+        srv.wait_requests(1)
+        os.kill(p.pid, signal.SIGTERM)
+        out, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    took = time.monotonic() - t0
+    assert p.returncode == 127, err
+    assert took < 2.0 + 1.0, f"dock took {took:.2f}s"
+    assert srv.statuses() == ["crashed"]
+    check_body(srv.requests[0], "crashed", pid="null")
+    text = err.decode()
+    assert "forwarding signal" not in text and "not forwarded" in text, text
