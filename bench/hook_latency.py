@@ -2,7 +2,7 @@
 """Web hook latency: from a status change to its PUT arriving at the server.
 
 The status change is the command's death: the benchmark sends SIGTERM to
-dock at t0, dock forwards it to `sleep`, reaps it, reports "crashed", and
+dock at t0, dock forwards it to `sleep`, reaps it, reports "stopped", and
 the hook server notes when that PUT's last byte arrives. The figure so
 includes forwarding and reaping, which are microseconds; the rest is the
 hook's own connect, send and the server's read. Run from the repository
@@ -88,7 +88,7 @@ def one_run(port):
 
 def main():
     runs = int(sys.argv[1]) if len(sys.argv) > 1 else 50
-    lat_running, lat_crashed = [], []
+    lat_running, lat_stopped = [], []
     for _ in range(runs):
         srv = Server()
         t_start = time.monotonic()
@@ -98,8 +98,8 @@ def main():
         time.sleep(0.02)
         t0 = time.monotonic()
         os.kill(proc.pid, signal.SIGTERM)
-        t1 = srv.wait_for("crashed")
-        lat_crashed.append(t1 - t0)
+        t1 = srv.wait_for("stopped")
+        lat_stopped.append(t1 - t0)
         proc.wait(timeout=10)
         err = proc.stderr.read().decode()
         if err:
@@ -111,7 +111,7 @@ def main():
         print(f"{name:44s} median {statistics.median(xs):6.2f} ms   "
               f"p90 {xs[int(len(xs) * 0.9) - 1]:6.2f} ms   max {xs[-1]:6.2f} ms   (n={len(xs)})")
 
-    show("SIGTERM to dock -> 'crashed' PUT received", lat_crashed)
+    show("SIGTERM to dock -> 'stopped' PUT received", lat_stopped)
     show("dock started -> 'running' PUT received", lat_running)
 
 

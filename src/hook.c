@@ -43,12 +43,12 @@
 #include "log.h"
 #include "loop.h"
 #include "signals.h"
-#include "signame.h"
 #include "tls.h"
 #include "url.h"
 
-/* A run has three statuses; the rest is slack against a broken invariant. */
-#define HOOK_QUEUE_MAX		8
+/* The status being delivered and the newest one after it: any status in
+ * between is superseded, so dropped (see "the queue" below). */
+#define HOOK_QUEUE_MAX		2
 #define HOOK_BODY_MAX		8192
 #define HOOK_REQUEST_MAX	32768
 #define HOOK_RESPONSE_HEAD_MAX	16384
@@ -81,12 +81,6 @@ enum phase {
 	PH_BACKOFF,	/* waiting to retry */
 };
 
-struct item {
-	enum dock_state state;
-	int exit_code;
-	int signal;
-};
-
 /* What the resolver child sends back, in one write: it is smaller than
  * PIPE_BUF, so the parent reads all of it or nothing. */
 struct resolver_msg {
@@ -110,8 +104,11 @@ static struct {
 	const char *extra[DOCK_MAX_HOOK_HEADERS + 1];
 	size_t n_extra;
 
-	struct item queue[HOOK_QUEUE_MAX];
+	struct dock_status queue[HOOK_QUEUE_MAX];
 	unsigned head, count;
+	bool draining;			/* dock is exiting: nothing waits past drain_at_ms */
+	int64_t drain_at_ms;
+	bool capped;			/* the current deadline is drain_at_ms, not the status's own */
 
 	enum phase phase;
 	int64_t started_ms;		/* of the current status's delivery */
@@ -154,17 +151,10 @@ static void connect_from(unsigned index);
 /* ------------------------------------------------------------------ */
 /* the body */
 
-struct iface {
-	char name[IF_NAMESIZE];
-	char ipv4[INET_ADDRSTRLEN];
-	char ipv6[INET6_ADDRSTRLEN];
-	bool ipv6_link_local;
-};
-
 /* One entry per interface name, in getifaddrs order, each with its first
  * IPv4 address and its first IPv6 address, a global one preferred over a
  * link-local one (fe80::/10 says little to a platform off the link). */
-static size_t collect_interfaces(struct iface *out, size_t max)
+size_t dock_hook_interfaces(struct dock_hook_iface *out, size_t max)
 {
 	struct ifaddrs *list, *a;
 	size_t n = 0, i;
@@ -174,7 +164,7 @@ static size_t collect_interfaces(struct iface *out, size_t max)
 		return 0;
 	}
 	for (a = list; a != NULL; a = a->ifa_next) {
-		struct iface *f = NULL;
+		struct dock_hook_iface *f = NULL;
 
 		if (a->ifa_name == NULL)
 			continue;
@@ -209,19 +199,18 @@ static size_t collect_interfaces(struct iface *out, size_t max)
 	return n;
 }
 
-ssize_t dock_hook_format_body(const struct dock_status *st, char *buf, size_t len)
+ssize_t dock_hook_format_body(const struct dock_status *st, const struct dock_hook_iface *ifs, size_t n,
+			      char *buf, size_t len)
 {
-	static struct iface ifs[HOOK_MAX_INTERFACES];
 	struct dock_json j;
-	char sig[32];
-	size_t n = collect_interfaces(ifs, HOOK_MAX_INTERFACES), i;
+	size_t i;
 
 	dock_json_init(&j, buf, len);
 	dock_json_begin_object(&j);
 	dock_json_key(&j, "ps");
 	dock_json_begin_object(&j);
-	dock_json_key(&j, "status");
-	dock_json_string(&j, dock_state_name(st->state));
+	if (dock_lifecycle_json_fields(&j, st) < 0)
+		return -1;
 	dock_json_key(&j, "net_interfaces");
 	dock_json_begin_array(&j);
 	for (i = 0; i < n; i++) {
@@ -235,12 +224,6 @@ ssize_t dock_hook_format_body(const struct dock_status *st, char *buf, size_t le
 		dock_json_end_object(&j);
 	}
 	dock_json_end_array(&j);
-	if (st->state == DOCK_STATE_CRASHED) {
-		dock_json_key(&j, "exit_code");
-		dock_json_int(&j, st->exit_code);
-		dock_json_key(&j, "signal");
-		dock_json_string(&j, st->signal > 0 ? dock_signal_name(st->signal, sig, sizeof(sig)) : NULL);
-	}
 	dock_json_end_object(&j);
 	dock_json_end_object(&j);
 	return dock_json_finish(&j);
@@ -254,6 +237,17 @@ static const char *current_name(void)
 	return dock_state_name(h.queue[h.head].state);
 }
 
+/* The newest status, which supersedes the current one when there are two. */
+static const char *newest_name(void)
+{
+	return dock_state_name(h.queue[(h.head + h.count - 1) % HOOK_QUEUE_MAX].state);
+}
+
+static bool superseded(void)
+{
+	return h.count > 1;
+}
+
 /* "10s", "1.5s", "250ms" */
 static const char *fmt_ms(int64_t ms, char *buf, size_t len)
 {
@@ -263,6 +257,21 @@ static const char *fmt_ms(int64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "%llds", (long long)(ms / 1000));
 	else
 		snprintf(buf, len, "%lld.%03llds", (long long)(ms / 1000), (long long)(ms % 1000));
+	return buf;
+}
+
+/* How the current status's time ran out, for its warning: "within 10s"
+ * (--web-hook-timeout), or "before dock's exit (--web-hook-exit-timeout
+ * 2s)" when the drain deadline came first. */
+static const char *ran_out(char *buf, size_t len)
+{
+	char took[32];
+
+	if (h.capped)
+		snprintf(buf, len, "before dock's exit (--web-hook-exit-timeout %s)",
+			 fmt_ms((int64_t)h.cfg->web_hook_exit_timeout_ms, took, sizeof(took)));
+	else
+		snprintf(buf, len, "within %s", fmt_ms((int64_t)h.cfg->web_hook_timeout_ms, took, sizeof(took)));
 	return buf;
 }
 
@@ -351,7 +360,7 @@ static void next_status(void)
 static void fail_attempt(bool retry)
 {
 	int64_t now = dock_now_ms();
-	char took[32];
+	char took[32], when[64];
 
 	close_conn();
 	stop_resolver();
@@ -361,10 +370,16 @@ static void fail_attempt(bool retry)
 		next_status();
 		return;
 	}
+	/* A newer status makes this one stale: the newer one goes instead. */
+	if (superseded()) {
+		dock_warnx("web hook: status '%s' not delivered to %s: %s (superseded by '%s', not retried)",
+			   current_name(), h.redacted, h.last_error, newest_name());
+		next_status();
+		return;
+	}
 	if (now + h.backoff_ms >= h.deadline_ms) {
-		dock_warnx("web hook: status '%s' not delivered to %s within %s: %s (%d attempt%s)",
-			   current_name(), h.redacted,
-			   fmt_ms((int64_t)h.cfg->web_hook_timeout_ms, took, sizeof(took)), h.last_error,
+		dock_warnx("web hook: status '%s' not delivered to %s %s: %s (%d attempt%s)",
+			   current_name(), h.redacted, ran_out(when, sizeof(when)), h.last_error,
 			   h.attempts, h.attempts == 1 ? "" : "s");
 		next_status();
 		return;
@@ -865,7 +880,22 @@ static void start_resolver(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* the queue */
+/* the queue
+ *
+ * The platform wants the command's state, not every state it went
+ * through, so statuses are states, not events:
+ *  - the queue holds the status being delivered and the newest one after
+ *    it; a newer status replaces one that is still waiting (dropped without
+ *    an attempt), so the last status never waits behind stale ones;
+ *  - an attempt already out for a superseded status is let finish (cut
+ *    off, a request the server has half read could still be applied after
+ *    the newer one and undo it), but it is not retried: when it fails, the
+ *    newest status goes next; one waiting for its retry is given up at once;
+ *  - only the newest status is retried, so the last one always gets its
+ *    own delivery, with retries, whatever happened to the earlier ones.
+ * At exit (dock_hook_drain_until) nothing waits past the drain deadline,
+ * and an attempt still out for a superseded status gets half the time
+ * left, so the last status keeps the other half. */
 
 static void attempt(void)
 {
@@ -882,8 +912,7 @@ static void attempt(void)
 static int build_request(void)
 {
 	static char body[HOOK_BODY_MAX];
-	const struct item *it = &h.queue[h.head];
-	struct dock_status st = { .state = it->state, .exit_code = it->exit_code, .signal = it->signal };
+	static struct dock_hook_iface ifs[HOOK_MAX_INTERFACES];
 	struct dock_http_request r = {
 		.method = "PUT",
 		.host = h.url.host,
@@ -894,10 +923,11 @@ static int build_request(void)
 		.n_extra = h.n_extra,
 	};
 	bool default_port = strcmp(h.url.port, h.https ? "443" : "80") == 0;
+	size_t nifs = dock_hook_interfaces(ifs, HOOK_MAX_INTERFACES);
 	ssize_t blen, hlen;
 
 	r.port = default_port ? NULL : h.url.port;
-	blen = dock_hook_format_body(&st, body, sizeof(body));
+	blen = dock_hook_format_body(&h.queue[h.head], ifs, nifs, body, sizeof(body));
 	if (blen < 0) {
 		set_error("request body larger than %zu bytes", sizeof(body));
 		return -1;
@@ -914,11 +944,19 @@ static int build_request(void)
 	return 0;
 }
 
+/* The current status's deadline: its own --web-hook-timeout, or the drain
+ * deadline when dock is exiting and that comes first. */
+static void set_deadline(int64_t own)
+{
+	h.capped = h.draining && h.drain_at_ms <= own;
+	h.deadline_ms = h.capped ? h.drain_at_ms : own;
+	dock_timer_arm(&h.deadline, h.deadline_ms);
+}
+
 static void start_next(void)
 {
 	while (h.count > 0) {
 		h.started_ms = dock_now_ms();
-		h.deadline_ms = h.started_ms + (int64_t)h.cfg->web_hook_timeout_ms;
 		h.attempts = 0;
 		h.backoff_ms = HOOK_BACKOFF_FIRST_MS;
 		h.last_error[0] = '\0';
@@ -929,7 +967,7 @@ static void start_next(void)
 			pop();
 			continue;
 		}
-		dock_timer_arm(&h.deadline, h.deadline_ms);
+		set_deadline(h.started_ms + (int64_t)h.cfg->web_hook_timeout_ms);
 		attempt();
 		return;
 	}
@@ -938,6 +976,33 @@ static void start_next(void)
 	dock_timer_cancel(&h.wake);
 	dock_timer_cancel(&h.deadline);
 	dock_timer_cancel(&h.drain);
+}
+
+/* Starts the head from the loop's next turn rather than from here: the
+ * callers run inside a lifecycle transition (for "starting", before the
+ * command is even spawned; for the final status, before the tree is sent
+ * SIGTERM), and neither should wait for so much as a socket() call. */
+static void kick(void)
+{
+	h.phase = PH_KICK;
+	dock_timer_arm(&h.wake, dock_now_ms());
+}
+
+/* Leaves the current status undelivered (why says why, for the one
+ * warning) and moves on to the newest. */
+static void abandon_current(const char *why)
+{
+	if (h.head_done) {
+		report_delivered();	/* a 2xx came; only its body was still arriving */
+	} else {
+		dock_warnx("web hook: status '%s' not delivered to %s: %s%s%s (%s)", current_name(), h.redacted,
+			   phase_doing(), h.last_error[0] ? "; before that: " : "", h.last_error, why);
+	}
+	close_conn();
+	stop_resolver();
+	dock_timer_cancel(&h.wake);
+	dock_timer_cancel(&h.deadline);
+	pop();
 }
 
 static void on_wake(struct dock_timer *t)
@@ -951,7 +1016,7 @@ static void on_wake(struct dock_timer *t)
 
 static void on_deadline(struct dock_timer *t)
 {
-	char took[32];
+	char when[64];
 
 	(void)t;
 	if (h.head_done) {
@@ -959,28 +1024,21 @@ static void on_deadline(struct dock_timer *t)
 		finish_delivery();
 		return;
 	}
-	dock_warnx("web hook: status '%s' not delivered to %s within %s: %s%s%s", current_name(), h.redacted,
-		   fmt_ms((int64_t)h.cfg->web_hook_timeout_ms, took, sizeof(took)), phase_doing(),
-		   h.last_error[0] ? "; before that: " : "", h.last_error);
+	dock_warnx("web hook: status '%s' not delivered to %s %s: %s%s%s", current_name(), h.redacted,
+		   ran_out(when, sizeof(when)), phase_doing(), h.last_error[0] ? "; before that: " : "",
+		   h.last_error);
 	next_status();
 }
 
+/* The drain deadline itself: a safety net, since every deadline set after
+ * dock_hook_drain_until is capped by it already. */
 static void on_drain(struct dock_timer *t)
 {
 	(void)t;
 	if (h.count == 0)
 		return;
-	if (h.head_done) {
-		report_delivered();
-		pop();
-	} else if (h.phase != PH_KICK) {
-		dock_warnx("web hook: status '%s' not delivered to %s: dock is exiting (%s%s%s)",
-			   current_name(), h.redacted, phase_doing(), h.last_error[0] ? "; before that: " : "",
-			   h.last_error);
-		pop();
-	}
-	close_conn();
-	stop_resolver();
+	if (h.phase != PH_KICK)
+		abandon_current("dock is exiting");
 	while (h.count > 0) {
 		dock_warnx("web hook: status '%s' not sent to %s: dock is exiting", current_name(), h.redacted);
 		pop();
@@ -990,25 +1048,36 @@ static void on_drain(struct dock_timer *t)
 
 static void on_status(const struct dock_status *st, void *ctx)
 {
-	struct item *it;
+	unsigned tail;
 
 	(void)ctx;
-	if (h.count == HOOK_QUEUE_MAX) {
-		dock_warnx("web hook: queue full; status '%s' dropped", dock_state_name(st->state));
+	if (h.count == 0) {
+		h.queue[h.head] = *st;
+		h.count = 1;
+		kick();
 		return;
 	}
-	it = &h.queue[(h.head + h.count) % HOOK_QUEUE_MAX];
-	it->state = st->state;
-	it->exit_code = st->exit_code;
-	it->signal = st->signal;
-	h.count++;
-	/* Started from the loop, not from here: this runs inside the
-	 * lifecycle's transition (for "starting", before the command is even
-	 * spawned; for "crashed", before the tree is sent SIGTERM), and
-	 * neither should wait for so much as a socket() call. */
-	if (h.phase == PH_IDLE) {
-		h.phase = PH_KICK;
-		dock_timer_arm(&h.wake, dock_now_ms());
+	if (h.phase == PH_KICK) {
+		/* Nothing is out yet: the newer status takes the waiting one's place. */
+		dock_debug("web hook: status '%s' superseded by '%s' before its delivery", current_name(),
+			   dock_state_name(st->state));
+		h.queue[h.head] = *st;
+		return;
+	}
+	tail = (h.head + 1) % HOOK_QUEUE_MAX;
+	if (h.count == HOOK_QUEUE_MAX)
+		dock_debug("web hook: status '%s' superseded by '%s' before its delivery",
+			   dock_state_name(h.queue[tail].state), dock_state_name(st->state));
+	h.queue[tail] = *st;
+	h.count = HOOK_QUEUE_MAX;
+	/* A status waiting for its retry is stale now: the newer one goes
+	 * instead, from the loop's next turn. An attempt that is out goes on. */
+	if (h.phase == PH_BACKOFF) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "superseded by '%s', not retried", dock_state_name(st->state));
+		abandon_current(why);
+		kick();
 	}
 }
 
@@ -1021,8 +1090,23 @@ bool dock_hook_pending(void)
 
 void dock_hook_drain_until(int64_t at_ms)
 {
-	if (h.count > 0)
-		dock_timer_arm(&h.drain, at_ms);
+	int64_t now = dock_now_ms(), cap = at_ms;
+
+	h.draining = true;
+	h.drain_at_ms = at_ms;
+	if (h.count == 0)
+		return;
+	/* An attempt still out for an older status (a slow or hung server)
+	 * gets half of what is left, so the last status always has the other
+	 * half for its own attempt; a server that answers needs milliseconds. */
+	if (superseded() && at_ms > now)
+		cap = now + (at_ms - now) / 2;
+	if (h.phase != PH_KICK && h.deadline_ms > cap) {
+		h.capped = true;
+		h.deadline_ms = cap;
+		dock_timer_arm(&h.deadline, cap);
+	}
+	dock_timer_arm(&h.drain, at_ms);
 }
 
 int dock_hook_setup(const struct dock_config *cfg)

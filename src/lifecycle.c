@@ -1,8 +1,10 @@
 #include "lifecycle.h"
 
+#include <stdio.h>
 #include <time.h>
 
 #include "log.h"
+#include "signame.h"
 
 #define MAX_GATES 8
 
@@ -24,9 +26,23 @@ const char *dock_state_name(enum dock_state s)
 	switch (s) {
 	case DOCK_STATE_STARTING: return "starting";
 	case DOCK_STATE_RUNNING: return "running";
+	case DOCK_STATE_STOPPED: return "stopped";
 	case DOCK_STATE_CRASHED: return "crashed";
 	}
 	return "unknown";
+}
+
+bool dock_state_is_final(enum dock_state s)
+{
+	return s == DOCK_STATE_STOPPED || s == DOCK_STATE_CRASHED;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* The one place where the state changes. */
@@ -35,7 +51,7 @@ static void transition(enum dock_state next)
 	int i;
 
 	cur.state = next;
-	cur.since = (long long)time(NULL);
+	cur.since_ms = wall_ms();
 	dock_debug("status: %s", dock_state_name(next));
 	for (i = 0; i < nsubs; i++)
 		subs[i].fn(&cur, subs[i].ctx);
@@ -48,8 +64,8 @@ int dock_lifecycle_subscribe(dock_lifecycle_fn fn, void *ctx)
 	subs[nsubs].fn = fn;
 	subs[nsubs].ctx = ctx;
 	nsubs++;
-	if (cur.since == 0)
-		cur.since = (long long)time(NULL);
+	if (cur.since_ms == 0)
+		cur.since_ms = wall_ms();
 	fn(&cur, ctx);
 	return 0;
 }
@@ -85,16 +101,56 @@ void dock_lifecycle_started(pid_t pid)
 	maybe_running();
 }
 
-void dock_lifecycle_ended(int exit_code, int signal)
+void dock_lifecycle_ended(int exit_code, int signal, bool stopped)
 {
-	if (cur.state == DOCK_STATE_CRASHED)
+	if (dock_state_is_final(cur.state))
 		return;
 	cur.exit_code = exit_code;
 	cur.signal = signal;
-	transition(DOCK_STATE_CRASHED);
+	transition(stopped ? DOCK_STATE_STOPPED : DOCK_STATE_CRASHED);
 }
 
 const struct dock_status *dock_lifecycle_current(void)
 {
 	return &cur;
+}
+
+int dock_lifecycle_json_fields(struct dock_json *j, const struct dock_status *st)
+{
+	bool final = dock_state_is_final(st->state);
+	char when[48], sig[32];
+	int64_t secs = st->since_ms / 1000, ms = st->since_ms % 1000;
+	time_t t;
+	struct tm tm;
+	size_t n;
+
+	if (ms < 0) {		/* before 1970: floor, so the fraction stays positive */
+		ms += 1000;
+		secs--;
+	}
+	t = (time_t)secs;
+	if (gmtime_r(&t, &tm) == NULL)
+		return -1;
+	n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (n == 0 || n + 6 > sizeof(when))
+		return -1;
+	snprintf(when + n, sizeof(when) - n, ".%03dZ", (int)ms);
+
+	dock_json_key(j, "status");
+	dock_json_string(j, dock_state_name(st->state));
+	dock_json_key(j, "pid");
+	if (st->pid > 0)
+		dock_json_int(j, st->pid);
+	else
+		dock_json_null(j);
+	dock_json_key(j, "exit_code");
+	if (final)
+		dock_json_int(j, st->exit_code);
+	else
+		dock_json_null(j);
+	dock_json_key(j, "signal");
+	dock_json_string(j, final && st->signal > 0 ? dock_signal_name(st->signal, sig, sizeof(sig)) : NULL);
+	dock_json_key(j, "time");
+	dock_json_string(j, when);
+	return 0;
 }

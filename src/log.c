@@ -4,9 +4,25 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 bool dock_log_debug_on;
+
+static int64_t start_ms;
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void dock_log_start(void)
+{
+	start_ms = monotonic_ms();
+}
 
 /* One write(2) per line: stderr may be shared with the command, and a line
  * assembled in pieces could be interleaved with its output. */
@@ -18,6 +34,15 @@ static void emit(const char *fmt, va_list ap, int err)
 
 	memcpy(line, "dock: ", 6);
 	n = 6;
+	/* With -d every line carries the milliseconds since dock started,
+	 * so a slow shutdown can be read from the log: which step took the
+	 * time. Without -d the lines stay as scripts may already match them. */
+	if (dock_log_debug_on) {
+		r = snprintf(line + n, sizeof(line) - n, "+%lldms ",
+			     (long long)(monotonic_ms() - start_ms));
+		if (r > 0 && (size_t)r < sizeof(line) - n)
+			n += (size_t)r;
+	}
 	r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	if (r > 0)
 		n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r : sizeof(line) - n - 2;

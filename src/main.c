@@ -38,7 +38,10 @@ extern char **environ;
 #define KILL_RETRY_MS 1000
 
 /* How long the command's last output may take to reach a slow peer, and
- * the log file to finish its archives, once the tree is gone. */
+ * the log file to finish its archives, once the tree is gone. The hook's
+ * last status goes out meanwhile, within --web-hook-exit-timeout: the exit
+ * waits for the longer of the two, never their sum (docs/decisions.md has
+ * the whole formula). */
 #define IO_DRAIN_MS 5000
 
 static struct {
@@ -47,6 +50,7 @@ static struct {
 	pid_t self;
 	bool shutting_down;
 	bool done;
+	bool stop_forwarded;	/* a stop signal from outside reached the command */
 	int kill_rounds;
 	struct dock_reaper reaper;
 	struct dock_watcher sigw;
@@ -97,16 +101,24 @@ static void on_kill_timer(struct dock_timer *t)
 	dock_timer_arm(t, dock_now_ms() + KILL_RETRY_MS);
 }
 
-static void begin_shutdown(void)
+/* The main command has ended: no more forwarding, and the platform is told. */
+static void main_ended(void)
 {
 	int status = d.reaper.main_status;
-	int n;
 
 	d.shutting_down = true;
 	dock_signals_set_target(&d.cfg, 0);
-	dock_debug("main command (pid %d) ended: exit %d", (int)d.reaper.main_pid,
-		   dock_status_exit_code(status));
-	dock_lifecycle_ended(dock_status_exit_code(status), dock_status_signal(status));
+	dock_debug("main command (pid %d) ended: exit %d%s", (int)d.reaper.main_pid,
+		   dock_status_exit_code(status), d.stop_forwarded ? ", after a stop signal" : "");
+	dock_lifecycle_ended(dock_status_exit_code(status), dock_status_signal(status),
+			     dock_status_stopped(&d.cfg, status, d.stop_forwarded));
+}
+
+static void begin_shutdown(void)
+{
+	int n;
+
+	main_ended();
 	n = dock_tree_signal(SIGTERM, d.pid1, d.reaper.main_pid);
 	/* A stopped process would hold SIGTERM pending until the timeout. */
 	if (n > 0)
@@ -128,10 +140,7 @@ static void on_child(void)
 
 	if (d.reaper.main_done && !d.shutting_down) {
 		if (empty) {
-			d.shutting_down = true;
-			dock_signals_set_target(&d.cfg, 0);
-			dock_lifecycle_ended(dock_status_exit_code(d.reaper.main_status),
-					     dock_status_signal(d.reaper.main_status));
+			main_ended();
 		} else {
 			begin_shutdown();
 		}
@@ -151,7 +160,9 @@ static void forward(const struct signalfd_siginfo *si)
 	if ((sig == SIGPIPE || sig == SIGXFSZ) && si->ssi_code == SI_USER &&
 	    (pid_t)si->ssi_pid == d.self)
 		return;
-	if (d.reaper.main_done) {
+	/* No command (exec failed, dock is telling the hook) or no longer
+	 * one: kill(0, ...) would signal dock's own process group. */
+	if (d.reaper.main_pid <= 0 || d.reaper.main_done) {
 		dock_debug("signal %d during shutdown: not forwarded", sig);
 		return;
 	}
@@ -164,8 +175,15 @@ static void forward(const struct signalfd_siginfo *si)
 	}
 	target = d.cfg.signal_group ? -d.reaper.main_pid : d.reaper.main_pid;
 	dock_debug("forwarding signal %d as %d to %d", sig, out, (int)target);
-	if (kill(target, out) < 0 && errno != ESRCH)
-		dock_warn("kill(%d, %d)", (int)target, out);
+	if (kill(target, out) < 0) {
+		if (errno != ESRCH)
+			dock_warn("kill(%d, %d)", (int)target, out);
+	} else if (dock_status_is_stop_signal(sig) || dock_status_is_stop_signal(out)) {
+		/* A stop signal from outside, as --rewrite or --thug made it, or
+		 * one --rewrite made of another: whatever the command does with
+		 * it, its end was asked for. */
+		d.stop_forwarded = true;
+	}
 	dock_signals_job_forwarded(sig);
 }
 
@@ -220,23 +238,38 @@ static void set_pdeathsig(int sig)
 		kill(getpid(), sig);
 }
 
-/* Hook deliveries still pending get at most --web-hook-timeout more; the
- * loop keeps reaping meanwhile. The drain deadline is a timer of the
- * hook's, so the loop wakes for it even if no fd ever does. */
-static void drain_reporters(void)
+/* Once the tree is gone (or given up on): the command's last output and
+ * the hook's last status go out side by side, each within its own bound,
+ * while the loop keeps reaping. The hook's bound is a timer of its own, so
+ * the loop wakes for it even if no fd ever does. Without a command that
+ * ran (exec failed), there is no output to wait for: its pipes never got
+ * their writer, so they would never reach end of file. */
+static void drain(bool output)
 {
-	dock_hook_drain_until(dock_now_ms() + (int64_t)d.cfg.web_hook_timeout_ms);
-	while (dock_hook_pending())
-		dock_loop_run_once();
+	int64_t now = dock_now_ms(), io_until = now + IO_DRAIN_MS;
+	bool io_open = output;
+
+	dock_debug("draining: output for at most %d ms, the web hook for at most %llu ms",
+		   output ? IO_DRAIN_MS : 0, (unsigned long long)d.cfg.web_hook_exit_timeout_ms);
+	dock_hook_drain_until(now + (int64_t)d.cfg.web_hook_exit_timeout_ms);
+	for (;;) {
+		if (io_open && (!dock_io_busy() || dock_now_ms() >= io_until)) {
+			dock_io_close();
+			io_open = false;
+		}
+		if (!io_open && !dock_hook_pending())
+			return;
+		dock_loop_run_once_until(io_open ? io_until : -1);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	char err[512];
-	int64_t drain_deadline;
 	int code;
 	pid_t pid;
 
+	dock_log_start();
 	/* Before anything else, so no signal meant for the command is lost. */
 	if (dock_signals_block() < 0) {
 		dock_warn("sigprocmask");
@@ -311,8 +344,8 @@ int main(int argc, char **argv)
 	pid = dock_spawn(d.cfg.command, &d.sio, &code);
 	if (pid < 0) {
 		/* The platform hears of it too: "crashed" with 126 or 127. */
-		dock_lifecycle_ended(code, 0);
-		drain_reporters();
+		dock_lifecycle_ended(code, 0, false);
+		drain(false);
 		return dock_status_remap(&d.cfg, code);
 	}
 	d.reaper.main_pid = pid;
@@ -338,12 +371,10 @@ int main(int argc, char **argv)
 		else
 			dock_loop_run_once();
 	}
-	/* Output still on its way to a file or a peer goes out first. */
-	drain_deadline = dock_now_ms() + IO_DRAIN_MS;
-	while (dock_io_busy() && dock_now_ms() < drain_deadline)
-		dock_loop_run_once_until(drain_deadline);
-	dock_io_close();
-	drain_reporters();
+	/* The tree is gone: no more SIGKILL rounds (nor their warnings, which
+	 * would blame processes that are no longer there). */
+	dock_timer_cancel(&d.kill_timer);
+	drain(true);
 
 	code = dock_status_exit_code(d.reaper.main_status);
 	dock_debug("exiting with %d (reaped %lu)", code, d.reaper.reaped);

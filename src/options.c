@@ -133,6 +133,16 @@ static int set_web_hook_timeout(struct dock_config *cfg, const char *v, char *er
 	return 0;
 }
 
+static int set_web_hook_exit_timeout(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{
+	if (dock_duration_parse(v, DOCK_MS_PER_SECOND, &cfg->web_hook_exit_timeout_ms) < 0 ||
+	    cfg->web_hook_exit_timeout_ms == 0) {
+		snprintf(err, errlen, "invalid duration '%s' (examples: 500ms, 2s, 10s)", v);
+		return -1;
+	}
+	return 0;
+}
+
 /* "Name: value" with an HTTP token as name; no CR or LF anywhere, so a
  * header can never smuggle a second header or a body into the request. */
 static int set_web_hook_header(struct dock_config *cfg, const char *v, char *err, size_t errlen)
@@ -295,6 +305,9 @@ static const struct option_spec specs[] = {
 	{ "web-hook-timeout", 0, "DURATION", false, false, set_web_hook_timeout,
 	  "bound on one hook delivery, retries included\n"
 	  "                                 (default 10s)" },
+	{ "web-hook-exit-timeout", 0, "DURATION", false, false, set_web_hook_exit_timeout,
+	  "how long the last status may hold dock's exit\n"
+	  "                                 once the tree is gone (default 2s)" },
 	{ "status-file", 0, "PATH", false, false, set_status_file,
 	  "keep the current status as JSON in PATH" },
 	{ "bind-port", 0, "PORT", false, false, set_bind_port,
@@ -316,6 +329,7 @@ static void config_defaults(struct dock_config *cfg)
 	cfg->kill_timeout_ms = DOCK_DEFAULT_KILL_TIMEOUT_MS;
 	cfg->web_hook_timeout_ms = DOCK_DEFAULT_HOOK_TIMEOUT_MS;
 	cfg->io_connect_timeout_ms = DOCK_DEFAULT_IO_CONNECT_TIMEOUT_MS;
+	cfg->web_hook_exit_timeout_ms = DOCK_DEFAULT_HOOK_EXIT_TIMEOUT_MS;
 	cfg->log_keep = DOCK_DEFAULT_LOG_KEEP;
 	for (i = 0; i < _NSIG; i++)
 		cfg->rewrite[i] = (unsigned char)i;
@@ -604,6 +618,10 @@ size_t dock_options_usage(char *buf, size_t len)
 		else
 			APPEND("  %-30s %s\n", left, o->help);
 	}
+	APPEND("\nStatus (web hook, status file): starting, running, then stopped (the command\n"
+	       "exited 0 after --remap-exit, or ended after a stop signal dock forwarded:\n"
+	       "TERM, INT, QUIT) or crashed (anything else: a non-zero exit, a signal nobody\n"
+	       "asked for, a command that could not start).\n");
 	APPEND("\nEvery long option may also be set as DOCK_<NAME> in the environment\n"
 	       "(DOCK_KILL_TIMEOUT=10s, DOCK_THUG=1); a flag on the command line wins.\n"
 	       "Exit status: the command's, 128+N if it died of signal N, 127 command not\n"

@@ -11,6 +11,7 @@
 #define DOCK_DEFAULT_KILL_TIMEOUT_MS 5000ULL
 #define DOCK_DEFAULT_HOOK_TIMEOUT_MS 10000ULL
 #define DOCK_DEFAULT_IO_CONNECT_TIMEOUT_MS 5000ULL
+#define DOCK_DEFAULT_HOOK_EXIT_TIMEOUT_MS 2000ULL
 #define DOCK_DEFAULT_LOG_KEEP 5
 #define DOCK_MAX_HOOK_HEADERS 16
 
@@ -43,6 +44,7 @@ struct dock_config {
 	const char *web_hook_headers[DOCK_MAX_HOOK_HEADERS];
 	size_t n_web_hook_headers;
 	uint64_t web_hook_timeout_ms;
+	uint64_t web_hook_exit_timeout_ms;	/* how long the hook may hold the exit */
 	const char *status_file;
 
 	/* Readiness */

@@ -515,7 +515,7 @@ static void on_probe(struct dock_timer *t)
 	pid_t holder = 0;
 
 	/* Once the command has ended, "running" can no longer come. */
-	if (dock_lifecycle_current()->state == DOCK_STATE_CRASHED) {
+	if (dock_state_is_final(dock_lifecycle_current()->state)) {
 		stop_probing();
 		return;
 	}

@@ -1,6 +1,9 @@
-/* Pure mapping from the main command's wait status to dock's exit code. */
+/* Pure mapping from the main command's wait status to dock's exit code and
+ * to the final status the platform is told. */
 #ifndef DOCK_STATUS_H
 #define DOCK_STATUS_H
+
+#include <stdbool.h>
 
 #include "options.h"
 
@@ -12,5 +15,18 @@ int dock_status_signal(int wstatus);
 
 /* Applies --remap-exit to code, last of all. */
 int dock_status_remap(const struct dock_config *cfg, int code);
+
+/* A stop signal: what a container engine or a user sends to end the
+ * command (TERM, INT, QUIT). When dock forwards one it received from
+ * outside, whatever --rewrite or --thug made of it, or forwards one that
+ * --rewrite made of another signal, the end that follows was asked for. */
+bool dock_status_is_stop_signal(int sig);
+
+/* The final status of a command that ran: "stopped" (true) when it exited
+ * 0 after --remap-exit, or when it ended after dock forwarded a stop signal
+ * (stop_forwarded), whatever its code; "crashed" otherwise: a non-zero exit
+ * or a signal nobody asked for (an OOM kill, a fault). A command that could
+ * not be started is always crashed. */
+bool dock_status_stopped(const struct dock_config *cfg, int wstatus, bool stop_forwarded);
 
 #endif

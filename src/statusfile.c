@@ -6,12 +6,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "json.h"
 #include "log.h"
-#include "signame.h"
 
 static struct {
 	const char *path;
@@ -23,37 +21,15 @@ static struct {
 ssize_t dock_statusfile_format(const struct dock_status *st, char *buf, size_t len)
 {
 	struct dock_json j;
-	char when[32], sigbuf[32];
-	time_t t = (time_t)st->since;
-	struct tm tm;
 	ssize_t n;
 
-	if (gmtime_r(&t, &tm) == NULL ||
-	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		return -1;
 	/* One byte is kept for the newline that ends the line. */
 	if (len < 2)
 		return -1;
 	dock_json_init(&j, buf, len - 1);
 	dock_json_begin_object(&j);
-	dock_json_key(&j, "status");
-	dock_json_string(&j, dock_state_name(st->state));
-	dock_json_key(&j, "pid");
-	if (st->pid > 0)
-		dock_json_int(&j, st->pid);
-	else
-		dock_json_null(&j);
-	dock_json_key(&j, "exit_code");
-	if (st->state == DOCK_STATE_CRASHED)
-		dock_json_int(&j, st->exit_code);
-	else
-		dock_json_null(&j);
-	dock_json_key(&j, "signal");
-	dock_json_string(&j, st->state == DOCK_STATE_CRASHED && st->signal > 0
-				     ? dock_signal_name(st->signal, sigbuf, sizeof(sigbuf))
-				     : NULL);
-	dock_json_key(&j, "time");
-	dock_json_string(&j, when);
+	if (dock_lifecycle_json_fields(&j, st) < 0)
+		return -1;
 	dock_json_end_object(&j);
 	n = dock_json_finish(&j);
 	if (n < 0)

@@ -21,12 +21,11 @@
  * is one warning, never fatal. */
 int dock_statusfile_setup(const struct dock_config *cfg);
 
-/* Pure: the document for st, one line ending in '\n':
- * {"status":"crashed","pid":42,"exit_code":143,"signal":"TERM","time":"2025-01-31T12:00:00Z"}
- * pid is null before the command exists; exit_code and signal are null
- * unless crashed (signal also when it exited by itself); time is when the
- * status began, RFC 3339 in UTC. Returns the length, or -1 when buf is too
- * small. */
+/* Pure: the document for st, one line ending in '\n', with the fields the
+ * web hook's "ps" object has (but net_interfaces; see
+ * dock_lifecycle_json_fields for their meaning):
+ * {"status":"stopped","pid":42,"exit_code":143,"signal":"TERM","time":"2025-01-31T12:00:00.250Z"}
+ * Returns the length, or -1 when buf is too small. */
 ssize_t dock_statusfile_format(const struct dock_status *st, char *buf, size_t len);
 
 #endif

@@ -16,7 +16,7 @@ a temporary directory, imports the busybox test rootfs as an image, and runs
 containers with `--init`; it is skipped, with the reason, only where dockerd
 is not installed, this is not root, or DOCKTEST_NO_DOCKER is set; a dockerd
 that is installed but does not start fails the test with its log. The daemon
-is always stopped at the end. The whole of part (b) is bounded to about a minute.
+is always stopped at the end. The whole of part (b) is bounded to about 90 s.
 """
 
 import calendar
@@ -130,7 +130,7 @@ def test_container_environment_configures_dock():
 DOCKERD = shutil.which("dockerd", path=PATH)
 # Debian's client, matching the daemon's API (not a newer one on PATH first)
 DOCKER_CLI = "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else shutil.which("docker", path=PATH)
-BUDGET = 90.0           # seconds for the whole of parts (b) and (c)
+BUDGET = 90.0           # seconds for the whole of parts (b), (c) and (d)
 IMAGE = "dock-test"
 
 
@@ -438,3 +438,82 @@ def test_example_dockerfile_with_release_archive_binary(dockerd, tmp_path):
     dockerd.docker("build", "-q", "--build-arg", f"BASE={IMAGE}", "-t", "hello-dock-archive", str(ctx), timeout=40)
     res = dockerd.docker("run", "--rm", "--network", "none", "hello-dock-archive", "sh", "-c", "exit 6", check=False)
     assert res.returncode == 6, res.stderr.decode(errors="replace")
+
+
+# --------------------------------------------------------------------------
+# (d) docker stop with the web hook down: dock's own exit code, never Docker's SIGKILL
+
+
+class _HungHook:
+    """Accepts connections on 127.0.0.1 and never answers."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.received = []
+
+        def serve():
+            while True:
+                try:
+                    c, _ = self.sock.accept()
+                except OSError:
+                    return
+                self.conns.append(c)
+                threading.Thread(target=lambda c=c: self.received.append(c.recv(65536)), daemon=True).start()
+        threading.Thread(target=serve, daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+@pytest.mark.parametrize("hook", ["refused", "hung"])
+def test_docker_stop_with_the_hook_down_ends_with_docks_exit_code(dockerd, hook):
+    """Every default (docker stop's 10 s grace, --kill-timeout 5s,
+    --web-hook-timeout 10s): a command that takes 3 s to stop after SIGTERM,
+    a child that goes with the tree's SIGTERM, and a hook that refuses (no
+    server: --network none) or accepts and never answers (a server of the
+    test's: --network host). The container must end with dock's exit code
+    (the command's 0), well before Docker's SIGKILL at 10 s: the hook holds
+    the exit at most --web-hook-exit-timeout (2 s) once the tree is gone."""
+    srv = _HungHook() if hook == "hung" else None
+    port = srv.port if srv else 1
+    net = "host" if srv else "none"
+    script = "trap 'sleep 3; exit 0' TERM; echo up; sleep 1000 & wait"
+    try:
+        cid = dockerd.docker("run", "-d", "--init", "--network", net,
+                             "-e", f"DOCK_WEB_HOOK=http://127.0.0.1:{port}/hook", IMAGE,
+                             "sh", "-c", script).stdout.decode().strip()
+        try:
+            _wait_logs(dockerd, cid, r"^up$")
+            if srv:
+                deadline = time.monotonic() + 10
+                while not srv.received and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert srv.received, "dock never reached the hook server"
+            sent = time.time()
+            dockerd.docker("stop", cid, timeout=30)     # the default grace: 10 s
+            state = json.loads(dockerd.docker("inspect", "--format", "{{json .State}}", cid).stdout)
+            logs = dockerd.docker("logs", cid, check=False)
+            text = logs.stdout.decode(errors="replace") + logs.stderr.decode(errors="replace")
+        finally:
+            dockerd.docker("rm", "-f", cid, check=False)
+    finally:
+        if srv:
+            srv.close()
+    ended = _finished_at(state) - sent
+    print(f"docker stop, hook {hook}: container ended {ended:.2f}s after the request, exit {state['ExitCode']}")
+    assert state["ExitCode"] == 0, (state, text)
+    # 3 s for the command, then at most 2 s for the hook (plus the daemon's
+    # round trips), far from the 10 s of docker stop's SIGKILL
+    assert 3.0 <= ended < 3.0 + 2.0 + 2.0, f"the container ended {ended:.2f}s after docker stop: {text}"
+    # the final status had its own attempt, and was the only one that failed at the end
+    assert "status 'stopped' not delivered" in text, text
+    if srv:
+        assert any(b'"status":"stopped"' in r for r in srv.received), srv.received

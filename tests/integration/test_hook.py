@@ -5,15 +5,18 @@ and answers as a test's policy says (200, 500 then 200, 404, never, ...),
 so the tests see exactly what dock sent and when."""
 
 import base64
+import calendar
 import json
 import os
 import re
+import signal
 import socket
 import ssl
 import stat
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -202,7 +205,40 @@ def hook_lines(err):
     return [line for line in err if "web hook" in line]
 
 
-def check_body(req, status):
+RFC3339_MS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+FIELDS = ["status", "pid", "exit_code", "signal", "time"]   # the hook's "ps" and the status file
+FINAL = ("stopped", "crashed")
+
+
+def check_time(doc):
+    """time: when the status began, RFC 3339 UTC with milliseconds, about now."""
+    assert RFC3339_MS.match(doc["time"]), doc
+    t = calendar.timegm(time.strptime(doc["time"][:19], "%Y-%m-%dT%H:%M:%S")) + int(doc["time"][20:23]) / 1000
+    assert abs(t - time.time()) < 30, doc
+
+
+def check_fields(doc, status, pid=None):
+    """The fields the hook's "ps" object and the status file share, in order.
+    pid: the one expected ("null": none, as before the command exists)."""
+    assert list(doc)[:5] == FIELDS, doc
+    assert doc["status"] == status
+    if pid == "null":
+        assert doc["pid"] is None, doc
+    elif status == "starting":
+        assert doc["pid"] is None or isinstance(doc["pid"], int)
+    else:
+        assert isinstance(doc["pid"], int) and doc["pid"] > 0, doc
+    if isinstance(pid, int):
+        assert doc["pid"] == pid, doc
+    if status in FINAL:
+        assert isinstance(doc["exit_code"], int), doc
+        assert doc["signal"] is None or isinstance(doc["signal"], str), doc
+    else:
+        assert doc["exit_code"] is None and doc["signal"] is None, doc
+    check_time(doc)
+
+
+def check_body(req, status, pid=None):
     assert req.method == "PUT"
     assert req.headers["content-type"] == "application/json"
     assert int(req.headers["content-length"]) == len(req.body)
@@ -211,7 +247,8 @@ def check_body(req, status):
     doc = req.json
     assert list(doc) == ["ps"]
     ps = doc["ps"]
-    assert ps["status"] == status
+    assert list(ps) == FIELDS + ["net_interfaces"], ps
+    check_fields(ps, status, pid)
     ifs = ps["net_interfaces"]
     assert isinstance(ifs, list) and 0 < len(ifs) <= 32
     for i in ifs:
@@ -223,11 +260,31 @@ def check_body(req, status):
     assert len(names) == len(set(names)), "one entry per interface"
     lo = [i for i in ifs if i["name"] == "lo"]
     assert lo and lo[0]["ipv4"] == "127.0.0.1"
-    if status == "crashed":
-        assert "exit_code" in ps and "signal" in ps
-    else:
-        assert "exit_code" not in ps and "signal" not in ps
     return ps
+
+
+def assert_states(statuses, final):
+    """Statuses are states, not events: each at most once, in order, and the
+    final one last; an earlier one may have been superseded before its
+    delivery (a command that exits at once has no time to be "running")."""
+    assert statuses and statuses[-1] == final, statuses
+    it = iter(["starting", "running", final])
+    assert all(st in it for st in statuses), f"not in order, or twice: {statuses}"
+
+
+def hold_port():
+    """A listening socket of the test's own (outside dock's tree): with
+    --bind-port (not strict) it opens the gate that holds "running" back.
+    Returns (port, a function that starts listening)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    port = free_port()
+
+    def listen():
+        s.bind(("127.0.0.1", port))
+        s.listen(1)
+        return s
+    return port, listen
 
 
 # --------------------------------------------------------------------------
@@ -236,22 +293,50 @@ def check_body(req, status):
 
 @pytest.mark.parametrize("mode", ["plain", "pidns"])
 def test_three_statuses_in_order(run, server, mode):
+    """starting while a readiness gate holds running back, running once the
+    port is bound, stopped after docker-stop's SIGTERM: each delivered once."""
     srv = server()
     url = srv.url("/hooks/run?id=42&token=t0k")
-    d = run(mode, ["--web-hook", url, "--web-hook-timeout", TIMEOUT, "@exitwith", "sig:TERM"])
-    rc, out, err = d.finish()
-    assert rc == 128 + 15, err
+    port, listen = hold_port()
+    d = run(mode, ["--web-hook", url, "--web-hook-timeout", TIMEOUT, "--bind-port", str(port),
+                   "@sigrec", "-x", "TERM:0"])
+    m = d.out.expect(r"^main ready pid=(\d+)")
+    srv.wait_requests(1, err=d.err.lines)
+    sock = listen()
+    try:
+        srv.wait_requests(2, err=d.err.lines)
+        d.kill("TERM")
+        rc, out, err = d.finish()
+    finally:
+        sock.close()
+    assert rc == 0, err
     reqs = srv.wait_requests(3, err=d.err.lines)
     time.sleep(0.2)
     assert len(srv.requests) == 3, srv.statuses()
-    assert [r.status for r in reqs] == ["starting", "running", "crashed"]
-    for r, st in zip(reqs, ["starting", "running", "crashed"]):
+    assert [r.status for r in reqs] == ["starting", "running", "stopped"]
+    # pid: the command's as dock sees it (its own namespace's number as PID 1)
+    pid = None if mode == "pidns" else int(m.group(1))
+    for r, st in zip(reqs, ["starting", "running", "stopped"]):
         assert r.target == "/hooks/run?id=42&token=t0k"
         assert r.headers["host"] == f"127.0.0.1:{srv.port}"
-        check_body(r, st)
-    crashed = reqs[2].json["ps"]
-    assert crashed["exit_code"] == 143
-    assert crashed["signal"] == "TERM"
+        check_body(r, st, pid if st != "starting" else None)
+    assert reqs[0].json["ps"]["pid"] is None or reqs[0].json["ps"]["pid"] == reqs[1].json["ps"]["pid"]
+    assert reqs[1].json["ps"]["pid"] == reqs[2].json["ps"]["pid"]
+    stopped = reqs[2].json["ps"]
+    assert stopped["exit_code"] == 0 and stopped["signal"] is None
+    assert hook_lines(err) == [], err
+
+
+def test_crashed_by_signal_nobody_asked_for(run, server):
+    srv = server()
+    d = run("plain", ["--web-hook", srv.url("/"), "@exitwith", "sig:TERM"])
+    rc, out, err = d.finish()
+    assert rc == 128 + 15, err
+    srv.wait_requests(1, err=d.err.lines)
+    time.sleep(0.2)
+    assert_states(srv.statuses(), "crashed")
+    ps = check_body(srv.requests[-1], "crashed")
+    assert ps["exit_code"] == 143 and ps["signal"] == "TERM"
     assert hook_lines(err) == [], err
 
 
@@ -260,9 +345,11 @@ def test_crashed_by_exit_code_has_null_signal(run, server):
     d = run("plain", ["--web-hook", srv.url("/"), "@exitwith", "3"])
     rc, out, err = d.finish()
     assert rc == 3
-    reqs = srv.wait_requests(3, err=d.err.lines)
-    assert reqs[2].target == "/"
-    ps = check_body(reqs[2], "crashed")
+    srv.wait_requests(1, err=d.err.lines)
+    time.sleep(0.2)
+    assert_states(srv.statuses(), "crashed")
+    assert srv.requests[-1].target == "/"
+    ps = check_body(srv.requests[-1], "crashed")
     assert ps["exit_code"] == 3 and ps["signal"] is None
 
 
@@ -270,12 +357,16 @@ def test_host_name_resolved_outside_the_loop(run, server):
     """A name (not an IP literal) goes through the resolver child; the
     delivery is the same."""
     srv = server()
-    d = run("plain", ["--web-hook", srv.url("/n", host="localhost"), "@exitwith", "0"])
+    d = run("plain", ["--web-hook", srv.url("/n", host="localhost"), "@sigrec", "-x", "TERM:0"])
+    d.out.expect(r"^main ready")
+    srv.wait_requests(1, err=d.err.lines)
+    d.kill("TERM")
     rc, out, err = d.finish()
     assert rc == 0, err
-    reqs = srv.wait_requests(3, err=d.err.lines)
-    assert [r.status for r in reqs] == ["starting", "running", "crashed"]
+    reqs = srv.wait_requests(2, err=d.err.lines)
+    assert [r.status for r in reqs] == ["running", "stopped"]
     assert reqs[0].headers["host"] == f"localhost:{srv.port}"
+    assert hook_lines(err) == [], err
 
 
 def _has_ipv6_loopback():
@@ -293,7 +384,7 @@ def test_ipv6_literal(run, server):
     d = run("plain", ["--web-hook", srv.url("/6", host="[::1]"), "@exitwith", "0"])
     rc, out, err = d.finish()
     assert rc == 0, err
-    reqs = srv.wait_requests(3, err=d.err.lines)
+    reqs = srv.wait_requests(1, err=d.err.lines)
     assert reqs[0].headers["host"] == f"[::1]:{srv.port}"
     assert reqs[0].target == "/6"
 
@@ -306,7 +397,7 @@ def test_default_port_left_out_of_host(run, server):
         pytest.skip("cannot listen on 127.0.0.1:80 here")
     d = run("plain", ["--web-hook", "http://127.0.0.1/p", "@exitwith", "0"])
     assert d.finish()[0] == 0
-    assert srv.wait_requests(3, err=d.err.lines)[0].headers["host"] == "127.0.0.1"
+    assert srv.wait_requests(1, err=d.err.lines)[0].headers["host"] == "127.0.0.1"
 
 
 def test_unknown_host_fails_with_one_line_per_status(run):
@@ -316,7 +407,7 @@ def test_unknown_host_fails_with_one_line_per_status(run):
     assert rc == 0
     assert out == ["ran"]
     lines = hook_lines(err)
-    assert 1 <= len(lines) <= 3, err
+    assert 1 <= len(lines) <= 2, err
     assert "resolve" in lines[0] and "no-such-host.invalid" in lines[0]
     assert "zz" not in "".join(err)
 
@@ -328,13 +419,13 @@ def test_server_down_command_runs_exit_bounded(run):
     rc, out, err = d.finish()
     assert rc == 5
     assert out == ["ran"]
-    # every status gives up within its timeout; the exit waits 1 s at most
+    # the final status gives up within its timeout; the exit waits 1 s at most
     assert d.elapsed < 1.0 + 1.5, f"dock took {d.elapsed:.2f}s"
     lines = hook_lines(err)
-    assert 1 <= len(lines) <= 3, err
+    assert 1 <= len(lines) <= 2, err
     for line in lines:
         assert line.startswith("dock: web hook: status '")
-    assert "Connection refused" in lines[0]
+    assert "Connection refused" in lines[-1] and "'crashed'" in lines[-1], lines
     # one line per status, never one per attempt
     assert len({re.search(r"status '(\w+)'", line).group(1) for line in lines}) == len(lines)
 
@@ -342,12 +433,15 @@ def test_server_down_command_runs_exit_bounded(run):
 def test_5xx_retried_then_delivered_once(run, server):
     srv = server(lambda n, req: answer(500, "Internal Server Error") if n == 0 else
                  answer(503) if n == 1 else OK)
-    d = run("plain", ["--web-hook", srv.url(), "--web-hook-timeout", "5s", "@exitwith", "0"])
+    d = run("plain", ["--web-hook", srv.url(), "--web-hook-timeout", "5s", "@sigrec", "-x", "TERM:0"])
+    d.out.expect(r"^main ready")
+    srv.wait_requests(3, err=d.err.lines)
+    d.kill("TERM")
     rc, out, err = d.finish()
     assert rc == 0
-    srv.wait_requests(5, err=d.err.lines)
+    srv.wait_requests(4, err=d.err.lines)
     time.sleep(0.2)
-    assert srv.statuses() == ["starting", "starting", "starting", "running", "crashed"]
+    assert srv.statuses() == ["running", "running", "running", "stopped"]
     # backoff: 100 ms, then 200 ms
     gaps = [srv.requests[i + 1].at - srv.requests[i].at for i in range(2)]
     assert 0.08 <= gaps[0] < 1.0 and 0.15 <= gaps[1] < 1.5, gaps
@@ -357,17 +451,22 @@ def test_5xx_retried_then_delivered_once(run, server):
 def test_4xx_not_retried(run, server):
     srv = server(lambda n, req: answer(404, "Not Found"))
     d = run("plain", ["--web-hook", srv.url("/x?token=sekrit"), "--web-hook-timeout", "5s",
-                      "@exitwith", "0"])
+                      "@sigrec", "-x", "TERM:0"])
+    d.out.expect(r"^main ready")
+    srv.wait_requests(1, err=d.err.lines)
+    d.err.expect(r"'running'.*404", timeout=5)
+    t = time.monotonic()
+    d.kill("TERM")
     rc, out, err = d.finish()
     assert rc == 0
+    assert time.monotonic() - t < 2.0, "a 4xx must not be waited on"
     time.sleep(0.3)
-    assert srv.statuses() == ["starting", "running", "crashed"]
+    assert srv.statuses() == ["running", "stopped"]
     lines = hook_lines(err)
-    assert len(lines) == 3, err
-    for line, st in zip(lines, ["starting", "running", "crashed"]):
+    assert len(lines) == 2, err
+    for line, st in zip(lines, ["running", "stopped"]):
         assert f"'{st}'" in line and "404 Not Found" in line and "not retried" in line
     assert "sekrit" not in "".join(err)
-    assert d.elapsed < 2.0, "a 4xx must not be waited on"
 
 
 def test_interim_and_chunked_responses(run, server):
@@ -378,8 +477,9 @@ def test_interim_and_chunked_responses(run, server):
     d = run("plain", ["--web-hook", srv.url(), "@exitwith", "0"])
     rc, out, err = d.finish()
     assert rc == 0
+    srv.wait_requests(1, err=d.err.lines)
     time.sleep(0.2)
-    assert srv.statuses() == ["starting", "running", "crashed"]
+    assert_states(srv.statuses(), "stopped")
     assert hook_lines(err) == [], err
 
 
@@ -388,8 +488,9 @@ def test_close_delimited_response(run, server):
     d = run("plain", ["--web-hook", srv.url(), "@exitwith", "0"])
     rc, out, err = d.finish()
     assert rc == 0
+    srv.wait_requests(1, err=d.err.lines)
     time.sleep(0.2)
-    assert srv.statuses() == ["starting", "running", "crashed"]
+    assert_states(srv.statuses(), "stopped")
     assert hook_lines(err) == [], err
 
 
@@ -399,9 +500,9 @@ def test_malformed_response_not_retried(run, server):
     rc, out, err = d.finish()
     assert rc == 0
     time.sleep(0.3)
-    assert srv.statuses() == ["starting", "running", "crashed"]
+    assert_states(srv.statuses(), "stopped")
     lines = hook_lines(err)
-    assert len(lines) == 3 and all("malformed" in l for l in lines), err
+    assert len(lines) == len(srv.requests) and all("malformed" in l for l in lines), err
 
 
 def test_hung_server_never_delays_the_command(run, server):
@@ -420,18 +521,22 @@ def test_hung_server_never_delays_the_command(run, server):
     rc = d.wait(timeout=10)
     took = time.monotonic() - t
     assert rc == 0
-    assert took < 3.0 + 1.5, f"exit took {took:.2f}s with a 3s hook timeout"
+    # the exit waits --web-hook-exit-timeout (2 s) at most once the tree is gone
+    assert took < 2.0 + 1.0, f"exit took {took:.2f}s with a hung hook server"
     err = d.err.finish()
     lines = hook_lines(err)
-    assert 1 <= len(lines) <= 3, err
-    assert "no response" in lines[0]
+    assert len(lines) == 2, err
+    assert "'running'" in lines[0] and "no response" in lines[0]
+    assert "'stopped'" in lines[1] and "no response" in lines[1] and "before dock's exit" in lines[1]
+    # the final status got its own attempt, though the one before it hung
+    assert srv.statuses() == ["running", "stopped"]
 
 
 def test_idle_after_delivery_makes_no_wakeups(run, server):
     srv = server()
     d = run("plain", ["--web-hook", srv.url(), "@sigrec", "-x", "TERM:0"])
     d.out.expect(r"^main ready")
-    srv.wait_requests(2, err=d.err.lines)
+    srv.wait_requests(1, err=d.err.lines)
     time.sleep(0.3)                 # the connection is closed, timers cancelled
     p = psutil.Process(d.dock_pid)
     before = p.num_ctx_switches()
@@ -440,7 +545,7 @@ def test_idle_after_delivery_makes_no_wakeups(run, server):
     assert after.voluntary - before.voluntary == 0, "dock woke up while idle"
     d.kill("TERM")
     assert d.wait() == 0
-    srv.wait_requests(3, err=d.err.lines)
+    srv.wait_requests(2, err=d.err.lines)
 
 
 def test_extra_headers_and_url_credentials(run, server):
@@ -451,7 +556,7 @@ def test_extra_headers_and_url_credentials(run, server):
                       "@exitwith", "0"])
     rc, out, err = d.finish()
     assert rc == 0
-    reqs = srv.wait_requests(3, err=d.err.lines)
+    reqs = srv.wait_requests(1, err=d.err.lines)
     for r in reqs:
         assert r.headers["x-api-key"] == "k1, k2"
         assert r.headers["x-trace"] == "v"
@@ -463,7 +568,7 @@ def test_explicit_authorization_wins_over_url_credentials(run, server):
     d = run("plain", ["--web-hook", srv.url("/a", userinfo="alice:pw@"),
                       "--web-hook-header", "Authorization: Bearer tok", "@exitwith", "0"])
     assert d.finish()[0] == 0
-    reqs = srv.wait_requests(3, err=d.err.lines)
+    reqs = srv.wait_requests(1, err=d.err.lines)
     assert [v for k, v in reqs[0].header_list if k.lower() == "authorization"] == ["Bearer tok"]
 
 
@@ -489,6 +594,111 @@ def test_hook_down_url_redacted_in_warnings(run):
     text = "\n".join(err)
     assert hook_lines(err)
     assert "PW123" not in text and "V456" not in text
+
+
+# --------------------------------------------------------------------------
+# states, not events: what a hook that is down or hung costs
+
+
+def test_hook_down_final_status_gets_its_own_attempt(run):
+    """The issue's case: a command that exits at once with the hook down.
+    Nothing is retried for statuses the command has already left behind;
+    the final one is attempted (with retries), and the exit waits for it
+    at most --web-hook-exit-timeout (2 s) although --web-hook-timeout is
+    the default 10 s."""
+    port = free_port()
+    d = run("plain", ["--web-hook", f"http://127.0.0.1:{port}/h", "sh", "-c", "exit 3"])
+    rc, out, err = d.finish()
+    assert rc == 3
+    assert d.elapsed < 2.0 + 1.0, f"dock took {d.elapsed:.2f}s: the hook held the exit"
+    # the final status, attempted (with retries) and not delivered, last; "running"
+    # may have had one attempt if the loop got to it before the command ended,
+    # and is then given up as superseded
+    assert 1 <= len(err) <= 2, err
+    if len(err) == 2:
+        assert "status 'running' not delivered" in err[0] and "superseded by 'crashed', not retried" in err[0]
+    assert re.fullmatch(r"dock: web hook: status 'crashed' not delivered to http://127\.0\.0\.1:\d+/h "
+                        r"before dock's exit \(--web-hook-exit-timeout 2s\): connect: Connection refused \(\d+ attempts\)",
+                        err[-1]), err
+
+
+def test_hook_down_during_the_run_retries_only_the_newest(run):
+    """While the command runs, only "running" is retried; SIGTERM makes it
+    stale: it is given up at once (one line) and "stopped" goes next."""
+    port = free_port()
+    d = run("plain", ["-d", "--web-hook", f"http://127.0.0.1:{port}/h", "@sigrec", "-x", "TERM:0"])
+    d.out.expect(r"^main ready")
+    d.err.expect(r"PUT status 'running' .*\(attempt 3\)", timeout=5)
+    t = time.monotonic()
+    d.kill("TERM")
+    rc, out, err = d.finish()
+    took = time.monotonic() - t
+    assert rc == 0
+    assert took < 2.0 + 1.0, f"exit took {took:.2f}s"
+    puts = [re.search(r"PUT status '(\w+)'", l).group(1) for l in err if "PUT status" in l]
+    assert puts[0] == "running" and "stopped" in puts, puts
+    first_stopped = puts.index("stopped")
+    assert set(puts[:first_stopped]) == {"running"} and set(puts[first_stopped:]) == {"stopped"}, puts
+    assert any("status 'running' not delivered" in l and "superseded by 'stopped', not retried" in l
+               for l in err), err
+    assert not any("PUT status 'starting'" in l for l in err), err
+
+
+def test_superseded_status_waiting_for_retry_gives_way_at_once(run, server):
+    """A 5xx for "running" would be retried after a backoff; the command's
+    end makes it stale, and "stopped" is sent right away, not after it."""
+    srv = server(lambda n, req: answer(503) if req.status == "running" else OK)
+    d = run("plain", ["--web-hook", srv.url(), "--web-hook-timeout", "30s", "@sigrec", "-x", "TERM:0"])
+    d.out.expect(r"^main ready")
+    srv.wait_requests(5, err=d.err.lines)     # running: 0, 100, 300, 700, 1500 ms: backing off 1.6 s
+    t = time.monotonic()
+    d.kill("TERM")
+    rc, out, err = d.finish()
+    assert rc == 0
+    reqs = srv.wait_requests(6, err=d.err.lines)
+    assert reqs[-1].status == "stopped"
+    assert reqs[-1].at - t < 0.5, f"stopped went out {reqs[-1].at - t:.2f}s after the end"
+    lines = hook_lines(err)
+    assert len(lines) == 1 and "'running'" in lines[0] and "superseded by 'stopped'" in lines[0], err
+
+
+@pytest.mark.parametrize("exit_timeout, low, high", [(None, 1.5, 3.0), ("500ms", 0.3, 1.5), ("4s", 3.5, 5.5)])
+def test_web_hook_exit_timeout_bounds_the_exit(run, server, exit_timeout, low, high):
+    """A hung server holds the exit exactly as long as --web-hook-exit-timeout
+    (default 2 s) after the tree is gone, whatever --web-hook-timeout says."""
+    srv = server(lambda n, req: HANG)
+    args = ["--web-hook", srv.url(), "--web-hook-timeout", "20s"]
+    if exit_timeout:
+        args += ["--web-hook-exit-timeout", exit_timeout]
+    d = run("plain", args + ["@sigrec", "-x", "TERM:0"])
+    d.out.expect(r"^main ready")
+    srv.wait_requests(1, err=d.err.lines)
+    t = time.monotonic()
+    d.kill("TERM")
+    rc = d.wait(timeout=15)
+    took = time.monotonic() - t
+    assert rc == 0
+    assert low <= took < high, f"exit took {took:.2f}s with --web-hook-exit-timeout {exit_timeout}"
+    # "running" had half of it, "stopped" the other half
+    assert srv.wait_requests(2, err=d.err.lines)[1].status == "stopped"
+
+
+def test_web_hook_exit_timeout_from_the_environment(run, server):
+    srv = server(lambda n, req: HANG)
+    d = run("plain", ["--web-hook", srv.url(), "@exitwith", "0"], env={"DOCK_WEB_HOOK_EXIT_TIMEOUT": "300ms"})
+    assert d.wait(timeout=10) == 0
+    assert d.elapsed < 0.3 + 1.0, f"dock took {d.elapsed:.2f}s"
+
+
+@pytest.mark.parametrize("value", ["0", "0s", "x", "-1s", "5q", ""])
+def test_web_hook_exit_timeout_usage_errors(value):
+    res = dock_plain(["--web-hook-exit-timeout", value, "sh", "-c", "echo ran"])
+    assert res.returncode == 2, res
+    assert res.stdout == ""
+    lines = res.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dock: --web-hook-exit-timeout: "), res.stderr
+    res = dock_plain(["sh", "-c", "echo ran"], env={"DOCK_WEB_HOOK_EXIT_TIMEOUT": value or "y"})
+    assert res.returncode == 2 and res.stderr.startswith("dock: DOCK_WEB_HOOK_EXIT_TIMEOUT: "), res
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/", "http://", "http://h:0/", "mailto:x@y",
@@ -544,11 +754,12 @@ def test_https_with_trusted_ca(run, server, certs, host):
             env={"SSL_CERT_FILE": certs["ca"]})
     rc, out, err = d.finish()
     assert rc == 128 + 9
-    reqs = srv.wait_requests(3, err=d.err.lines)
-    assert [r.status for r in reqs] == ["starting", "running", "crashed"]
+    reqs = srv.wait_requests(1, err=d.err.lines)
+    time.sleep(0.2)
+    assert_states(srv.statuses(), "crashed")
     assert reqs[0].target == "/s?x=1"
     assert reqs[0].headers["host"] == f"{host}:{srv.port}"
-    assert reqs[2].json["ps"]["signal"] == "KILL"
+    assert srv.requests[-1].json["ps"]["signal"] == "KILL"
     assert hook_lines(err) == [], err
 
 
@@ -562,7 +773,7 @@ def test_https_untrusted_certificate_refused(run, server, certs):
     time.sleep(0.2)
     assert srv.requests == []
     lines = hook_lines(err)
-    assert len(lines) == 3, err
+    assert 1 <= len(lines) <= 2 and "'stopped'" in lines[-1], err
     for line in lines:
         assert "certificate" in line
 
@@ -578,7 +789,7 @@ def test_https_address_mismatch_refused(run, server, certs):
     assert d.elapsed < 2.5
     assert srv.requests == []
     lines = hook_lines(err)
-    assert len(lines) == 3 and all("certificate" in l for l in lines), err
+    assert 1 <= len(lines) <= 2 and all("certificate" in l for l in lines), err
 
 
 def test_https_tls_insecure_accepts_any_certificate(run, server, certs):
@@ -587,8 +798,9 @@ def test_https_tls_insecure_accepts_any_certificate(run, server, certs):
             env={"SSL_CERT_FILE": certs["other"]})
     rc, out, err = d.finish()
     assert rc == 0
-    reqs = srv.wait_requests(3, err=d.err.lines)
-    assert [r.status for r in reqs] == ["starting", "running", "crashed"]
+    srv.wait_requests(1, err=d.err.lines)
+    time.sleep(0.2)
+    assert_states(srv.statuses(), "stopped")
     assert err == ["dock: --tls-insecure: the web hook's certificate is not verified"], err
 
 
@@ -605,9 +817,6 @@ def test_http_to_a_tls_server_fails_cleanly(run, server, certs):
 # --status-file
 
 
-RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
-
-
 def _read_status(path, want, timeout=5.0):
     deadline = time.monotonic() + timeout
     doc = None
@@ -622,29 +831,22 @@ def _read_status(path, want, timeout=5.0):
     raise AssertionError(f"status file never said {want!r}; last: {doc!r}")
 
 
-def _check_time(doc):
-    assert RFC3339.match(doc["time"]), doc
-    t = time.mktime(time.strptime(doc["time"], "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
-    assert abs(t - time.time()) < 30, doc
-
-
 @pytest.mark.parametrize("mode", ["plain", "pidns"])
-def test_status_file_running_then_crashed(run, tmp_path, mode):
+def test_status_file_running_then_stopped(run, tmp_path, mode):
     path = tmp_path / "status.json"
     d = run(mode, ["--status-file", str(path), "@sigrec", "-x", "TERM:7"])
     m = d.out.expect(r"^main ready pid=(\d+)")
     doc = _read_status(path, "running")
-    assert set(doc) == {"status", "pid", "exit_code", "signal", "time"}
-    assert doc["pid"] == int(m.group(1))
-    assert doc["exit_code"] is None and doc["signal"] is None
-    _check_time(doc)
+    assert list(doc) == FIELDS, doc
+    check_fields(doc, "running", int(m.group(1)))
     assert stat.S_IMODE(path.stat().st_mode) == 0o644 & ~_umask()
     d.kill("TERM")
     assert d.wait() == 7
-    doc = _read_status(path, "crashed")
-    assert doc["pid"] == int(m.group(1))
+    # ended after the stop signal dock forwarded: stopped, whatever the code
+    doc = _read_status(path, "stopped")
+    assert list(doc) == FIELDS, doc
+    check_fields(doc, "stopped", int(m.group(1)))
     assert doc["exit_code"] == 7 and doc["signal"] is None
-    _check_time(doc)
     assert not (tmp_path / "status.json.tmp").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["status.json"]
 
@@ -653,6 +855,81 @@ def _umask():
     u = os.umask(0)
     os.umask(u)
     return u
+
+
+# The final status: "stopped" when the command exits 0 (after --remap-exit)
+# or ends after dock forwarded a stop signal it received from outside: a
+# TERM, INT or QUIT, whatever --rewrite or --thug made of it, or a signal
+# --rewrite made one of those; "crashed" otherwise.
+# (dock options, command, signal the test sends to dock (or "KILL-CMD": to
+# the command itself, as the OOM killer would), status, exit_code, signal, rc)
+FINAL_CASES = {
+    "exit-0": ([], ["@exitwith", "0"], None, "stopped", 0, None, 0),
+    "exit-3": ([], ["@exitwith", "3"], None, "crashed", 3, None, 3),
+    "exit-3-remapped-to-0": (["--remap-exit", "3"], ["@exitwith", "3"], None, "stopped", 3, None, 0),
+    "exit-3-remapped-to-4": (["--remap-exit", "3:4"], ["@exitwith", "3"], None, "crashed", 3, None, 4),
+    "TERM-then-exit-7": ([], ["@sigrec", "-x", "TERM:7"], "TERM", "stopped", 7, None, 7),
+    "INT-then-exit-130": ([], ["@sigrec", "-x", "INT:130"], "INT", "stopped", 130, None, 130),
+    "QUIT-then-exit-3": ([], ["@sigrec", "-x", "QUIT:3"], "QUIT", "stopped", 3, None, 3),
+    "TERM-rewritten-to-USR1": (["--rewrite", "TERM:USR1"], ["@sigrec", "-x", "USR1:5"], "TERM", "stopped",
+                               5, None, 5),
+    "TERM-thug-KILL": (["--thug"], ["@sigrec", "-i", "TERM"], "TERM", "stopped", 137, "KILL", 137),
+    "HUP-then-exit-5": ([], ["@sigrec", "-x", "HUP:5"], "HUP", "crashed", 5, None, 5),
+    "USR1-rewritten-to-TERM": (["--rewrite", "USR1:TERM"], ["@sigrec", "-x", "TERM:6"], "USR1", "stopped",
+                               6, None, 6),
+    "KILL-nobody-asked-for": ([], ["@sigrec"], "KILL-CMD", "crashed", 137, "KILL", 137),
+    "TERM-dropped-then-KILL": (["--rewrite", "TERM:0"], ["@sigrec"], "TERM+KILL-CMD", "crashed", 137, "KILL", 137),
+}
+
+
+@pytest.mark.parametrize("case", list(FINAL_CASES))
+def test_final_status_stopped_or_crashed(run, tmp_path, case):
+    opts, cmd, send, status, code, sig, rc = FINAL_CASES[case]
+    path = tmp_path / "s.json"
+    d = run("plain", ["--status-file", str(path)] + opts + cmd)
+    if send:
+        m = d.out.expect(r"^main ready pid=(\d+)")
+        if send.startswith("TERM+"):
+            d.kill("TERM")
+            time.sleep(0.2)
+            assert d.proc.poll() is None, "a dropped TERM must not end the command"
+        if send.endswith("KILL-CMD"):
+            os.kill(int(m.group(1)), signal.SIGKILL)
+        else:
+            d.kill(send)
+    assert d.wait() == rc, d.err.lines
+    doc = json.loads(path.read_text())
+    check_fields(doc, status)
+    assert (doc["exit_code"], doc["signal"]) == (code, sig), doc
+
+
+@pytest.mark.parametrize("mode", ["pidns", "runc"])
+def test_final_status_as_pid1(run, tmp_path, mode, rootfs):
+    """docker stop of a command that exits 143 on SIGTERM: stopped, as PID 1 too."""
+    if mode == "runc":
+        inside = f"/tmp/s-{os.getpid()}.json"
+        arg, path = inside, rootfs / inside.lstrip("/")
+    else:
+        arg = path = tmp_path / "s.json"
+    d = run(mode, ["--status-file", str(arg), "@sigrec", "-x", "TERM:143"])
+    m = d.out.expect(r"^main ready pid=(\d+)")
+    d.kill("TERM")
+    assert d.wait(timeout=20) == 143
+    try:
+        doc = json.loads(Path(path).read_text())
+    finally:
+        Path(path).unlink(missing_ok=True)
+    check_fields(doc, "stopped", pid=int(m.group(1)))
+    assert doc["exit_code"] == 143 and doc["signal"] is None
+
+
+def test_final_status_exec_failure_is_crashed(tmp_path):
+    path = tmp_path / "s.json"
+    res = dock_plain(["--status-file", str(path), "--remap-exit", "127", "/nonexistent/cmd"])
+    assert res.returncode == 0, res
+    doc = json.loads(path.read_text())
+    check_fields(doc, "crashed", pid="null")
+    assert doc["exit_code"] == 127 and doc["signal"] is None
 
 
 def test_status_file_crashed_by_signal(run, tmp_path):
@@ -672,12 +949,10 @@ def test_status_file_starting_while_not_ready(run, tmp_path):
     d.out.expect(r"^main ready")
     time.sleep(0.2)
     doc = json.loads(path.read_text())
-    assert doc["status"] == "starting"
-    assert doc["exit_code"] is None and doc["signal"] is None
-    _check_time(doc)
+    check_fields(doc, "starting")
     d.kill("TERM")
     assert d.wait() == 0
-    assert json.loads(path.read_text())["status"] == "crashed"
+    assert json.loads(path.read_text())["status"] == "stopped"
 
 
 def test_status_file_replaced_atomically(tmp_path):
@@ -711,7 +986,7 @@ def test_status_file_replaced_atomically(tmp_path):
         t.join()
     assert not bad, bad[:5]
     assert reads[0] > 100
-    assert json.loads(path.read_text())["status"] == "crashed"
+    assert json.loads(path.read_text())["status"] == "stopped"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]
 
 
@@ -739,8 +1014,14 @@ def test_status_file_and_hook_together(run, server, tmp_path):
     path = tmp_path / "s.json"
     d = run("plain", ["--status-file", str(path), "--web-hook", srv.url(), "@exitwith", "4"])
     assert d.finish()[0] == 4
-    assert [r.status for r in srv.wait_requests(3, err=d.err.lines)] == ["starting", "running", "crashed"]
-    assert json.loads(path.read_text())["exit_code"] == 4
+    srv.wait_requests(1, err=d.err.lines)
+    time.sleep(0.2)
+    assert_states(srv.statuses(), "crashed")
+    # the same fields with the same values: the status file is the body's "ps"
+    ps = srv.requests[-1].json["ps"]
+    doc = json.loads(path.read_text())
+    assert doc == {k: ps[k] for k in FIELDS}, (doc, ps)
+    assert doc["exit_code"] == 4
 
 
 def test_status_file_write_failure_after_start_only_warns(run, tmp_path):
@@ -755,4 +1036,44 @@ def test_status_file_write_failure_after_start_only_warns(run, tmp_path):
     d.kill("TERM")
     rc, out, err = d.finish()
     assert rc == 6, "a status file failure must not change the exit status"
-    assert len(err) == 1 and err[0].startswith(f"dock: --status-file {path}: cannot write status 'crashed'"), err
+    assert len(err) == 1 and err[0].startswith(f"dock: --status-file {path}: cannot write status 'stopped'"), err
+
+
+def test_final_statuses_documented_everywhere():
+    """--help, the man page and the README all name both final statuses and
+    the option that bounds the hook's hold on the exit."""
+    from conftest import ROOT
+    help_text = dock_plain(["--help"]).stdout
+    man = (ROOT / "docs" / "dock.1").read_text().replace("\\-", "-")
+    readme = (ROOT / "README.md").read_text()
+    for name, text in [("--help", help_text), ("docs/dock.1", man), ("README.md", readme)]:
+        for word in ["stopped", "crashed", "--web-hook-exit-timeout", "--remap-exit"]:
+            assert word in text, f"{name} does not mention {word}"
+
+
+def test_exec_failure_reports_crashed_without_waiting_for_output(server, tmp_path):
+    """A command that cannot start: "crashed" (127) goes to the hook, which
+    may hold the exit its 2 s; no output drain (the command never had the
+    pipe), and a signal meanwhile goes nowhere (there is no command to
+    forward it to, and kill(0) would be dock's own process group)."""
+    srv = server(lambda n, req: HANG)
+    t0 = time.monotonic()
+    p = subprocess.Popen([str(DOCK), "-d", "--io", str(tmp_path / "log"), "--stdout-prefix", "a ",
+                          "--web-hook", srv.url(), "/nonexistent/cmd"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env={"PATH": PATH}, start_new_session=True)
+    try:
+        srv.wait_requests(1)
+        os.kill(p.pid, signal.SIGTERM)
+        out, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    took = time.monotonic() - t0
+    assert p.returncode == 127, err
+    assert took < 2.0 + 1.0, f"dock took {took:.2f}s"
+    assert srv.statuses() == ["crashed"]
+    check_body(srv.requests[0], "crashed", pid="null")
+    text = err.decode()
+    assert "forwarding signal" not in text and "not forwarded" in text, text

@@ -56,6 +56,26 @@ UNIT_SUITE(test_options)
 	CHECK_EQ_INT(parse("-"), DOCK_OPTIONS_RUN);
 	CHECK_EQ_STR(cfg.command[0], "-");
 
+	/* How long the hook may hold the exit: 2 s unless told, never 0. */
+	CHECK_EQ_INT(parse("x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.web_hook_exit_timeout_ms, 2000);
+	CHECK_EQ_INT(cfg.web_hook_timeout_ms, 10000);
+	CHECK_EQ_INT(parse("--web-hook-exit-timeout", "500ms", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.web_hook_exit_timeout_ms, 500);
+	CHECK_EQ_INT(parse("--web-hook-exit-timeout=30s", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.web_hook_exit_timeout_ms, 30000);
+	CHECK_EQ_INT(parse("--web-hook-exit-timeout", "0", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "--web-hook-exit-timeout") != NULL);
+	CHECK_EQ_INT(parse("--web-hook-exit-timeout", "soon", "x"), DOCK_OPTIONS_USAGE);
+	{
+		char *env[] = { "DOCK_WEB_HOOK_EXIT_TIMEOUT=3s", NULL };
+
+		CHECK_EQ_INT(parse_env(env, "x", (char *)NULL), DOCK_OPTIONS_RUN);
+		CHECK_EQ_INT(cfg.web_hook_exit_timeout_ms, 3000);
+		CHECK_EQ_INT(parse_env(env, "--web-hook-exit-timeout", "1s", "x", (char *)NULL), DOCK_OPTIONS_RUN);
+		CHECK_EQ_INT(cfg.web_hook_exit_timeout_ms, 1000);
+	}
+
 	CHECK_EQ_INT(parse("--kill-timeout", "2s", "--thug", "--signal-group", "x"), DOCK_OPTIONS_RUN);
 	CHECK_EQ_INT(cfg.kill_timeout_ms, 2000);
 	CHECK(cfg.thug && cfg.signal_group);
