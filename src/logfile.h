@@ -11,7 +11,8 @@
 
 struct dock_logfile;
 
-/* Opens (creating 0600, appending) path. Returns NULL with a message in err
+/* Opens (creating 0600, appending) path, a file system path as it is (the
+ * --io URL was parsed by options.c). Returns NULL with a message in err
  * when it cannot be opened: an exit-1 error before the command starts. */
 struct dock_logfile *dock_logfile_open(const char *path, const struct dock_config *cfg,
 				       char *err, size_t errlen);

@@ -1,0 +1,682 @@
+/* The fan-out of the command's output to several destinations; the rules
+ * are in fanout.h.
+ *
+ * Each source (a pipe of the command, or its terminal's master) holds one
+ * read at a time. Every destination ("sink") that takes the source keeps
+ * its own position in that read and its own line state (struct pair), and
+ * renders from it into its own ring queue; the source reads again only once
+ * every sink has taken the whole read. So a lossless sink that is full stops
+ * the reading, and a lossy one never does: it drops instead. The time stamp
+ * is taken once per read and given to every pair. */
+#include "fanout.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "loop.h"
+#include "options.h"
+
+#define MAX_SOURCES 2
+#define MAX_SINKS (DOCK_MAX_IO + 1)	/* "-" is two sinks: stdout, stderr */
+#define RAW_SIZE (DOCK_PUMP_BUFSIZE / 2)
+#define LOSSLESS_QUEUE DOCK_PUMP_BUFSIZE
+/* Lines admitted below the bound may still take this much past it; a line
+ * that reaches the queue's end is cut there and the rest dropped. */
+#define LOSSY_SLACK DOCK_PUMP_BUFSIZE
+/* Rendering goes through here; also holds a datagram that wraps the ring. */
+#define SCRATCH_SIZE DOCK_PUMP_BUFSIZE
+#define INPUT_SIZE 16384
+/* As in pump.c: bounded work per wake-up, epoll is level-triggered. */
+#define STEPS_PER_RUN 16
+#define DGRAM_MAX 65507
+/* While a drop episode lasts: one warning this often. */
+#define DROP_REPORT_MS 60000
+
+struct pair {
+	bool active;			/* the sink takes this source */
+	bool dropping;			/* the rest of the current line is dropped */
+	size_t taken;			/* of the source's current read */
+	struct dock_prefix_state pst;
+};
+
+struct source {
+	struct dock_end end;
+	enum dock_stream stream;
+	const struct dock_prefix *prefix;
+	bool timestamps;
+	bool eof;
+	char *raw;
+	size_t raw_len;
+	struct pair pairs[MAX_SINKS];
+};
+
+struct sink {
+	struct dock_end end;
+	unsigned streams;
+	bool lossy;
+	bool blocked;			/* its last write would have blocked */
+	const char *name;
+	char *q;			/* ring: len bytes from head */
+	size_t cap, bound, head, len;
+	int owner;			/* source whose line is unfinished here, or -1 */
+	bool holding;			/* a line of the other source waits since held_since */
+	int64_t held_since;
+	uint64_t dropped;		/* lines, this episode */
+	int64_t report_at;
+};
+
+static struct {
+	struct source src[MAX_SOURCES];
+	int nsrc;
+	struct sink sink[MAX_SINKS];
+	int nsink;
+	/* An interactive peer's bytes on their way to the terminal. */
+	struct dock_end *peer, *master;
+	void (*on_eof)(void);
+	char in[INPUT_SIZE];
+	size_t in_off, in_len;
+	bool in_eof;
+	struct dock_timer timer;
+	char scratch[SCRATCH_SIZE];
+} fo;
+
+static void on_event(struct dock_watcher *w, uint32_t events)
+{
+	(void)w;
+	(void)events;
+	dock_fanout_run();
+}
+
+static void on_timer(struct dock_timer *t)
+{
+	(void)t;
+	dock_fanout_run();
+}
+
+struct dock_end *dock_fanout_add_sink(enum dock_end_type type, int fd, unsigned streams,
+				      bool lossy, const char *name)
+{
+	struct sink *k = &fo.sink[fo.nsink];
+	int i;
+
+	if (fo.nsink == MAX_SINKS) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	memset(k, 0, sizeof(*k));
+	k->cap = lossy ? DOCK_FANOUT_QUEUE + LOSSY_SLACK : LOSSLESS_QUEUE;
+	k->bound = lossy ? DOCK_FANOUT_QUEUE : k->cap;
+	/* Pages of a big queue become resident only once a slow peer fills
+	 * them. */
+	k->q = malloc(k->cap);
+	if (k->q == NULL)
+		return NULL;
+	dock_end_init(&k->end, type, fd);
+	k->end.w.cb = on_event;
+	k->streams = streams;
+	k->lossy = lossy;
+	k->name = name;
+	k->owner = -1;
+	for (i = 0; i < fo.nsrc; i++)
+		fo.src[i].pairs[fo.nsink].active = (streams & fo.src[i].stream) != 0;
+	fo.nsink++;
+	return &k->end;
+}
+
+struct dock_end *dock_fanout_add_source(int fd, enum dock_stream stream,
+					const struct dock_prefix *prefix, bool timestamps)
+{
+	struct source *s = &fo.src[fo.nsrc];
+	int i;
+
+	if (fo.nsrc == MAX_SOURCES) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	memset(s, 0, sizeof(*s));
+	s->raw = malloc(RAW_SIZE);
+	if (s->raw == NULL)
+		return NULL;
+	dock_end_init(&s->end, DOCK_END_FD, fd);
+	s->end.w.cb = on_event;
+	s->stream = stream;
+	s->prefix = prefix;
+	s->timestamps = timestamps;
+	for (i = 0; i < fo.nsink; i++)
+		s->pairs[i].active = (fo.sink[i].streams & stream) != 0;
+	fo.nsrc++;
+	return &s->end;
+}
+
+void dock_fanout_set_input(struct dock_end *peer, struct dock_end *master, void (*on_eof)(void))
+{
+	fo.peer = peer;
+	fo.master = master;
+	fo.on_eof = on_eof;
+}
+
+/* ---- the ring of a sink */
+
+static size_t ring_free(const struct sink *k)
+{
+	return k->cap - k->len;
+}
+
+static void ring_put(struct sink *k, const char *d, size_t n)
+{
+	size_t tail = (k->head + k->len) % k->cap, first = k->cap - tail;
+
+	if (first > n)
+		first = n;
+	memcpy(k->q + tail, d, first);
+	memcpy(k->q, d + first, n - first);
+	k->len += n;
+}
+
+static void ring_skip(struct sink *k, size_t n)
+{
+	k->head = (k->head + n) % k->cap;
+	k->len -= n;
+	if (k->len == 0)
+		k->head = 0;
+}
+
+/* Offset of the first '\n' among the first max queued bytes, or SIZE_MAX. */
+static size_t ring_newline(const struct sink *k, size_t max)
+{
+	size_t first = k->cap - k->head;
+	const char *nl;
+
+	if (max > k->len)
+		max = k->len;
+	if (first > max)
+		first = max;
+	nl = memchr(k->q + k->head, '\n', first);
+	if (nl != NULL)
+		return (size_t)(nl - (k->q + k->head));
+	nl = memchr(k->q, '\n', max - first);
+	return nl != NULL ? first + (size_t)(nl - k->q) : SIZE_MAX;
+}
+
+/* The first n queued bytes in one piece: in place, or copied to scratch. */
+static const char *ring_linear(struct sink *k, size_t n)
+{
+	size_t first = k->cap - k->head;
+
+	if (n <= first)
+		return k->q + k->head;
+	memcpy(fo.scratch, k->q + k->head, first);
+	memcpy(fo.scratch + first, k->q, n - first);
+	return fo.scratch;
+}
+
+/* ---- drops */
+
+static void report_drops(struct sink *k)
+{
+	if (k->dropped == 0)
+		return;
+	dock_warnx("--io %s: the destination did not keep up: %llu line%s dropped", k->name,
+		   (unsigned long long)k->dropped, k->dropped == 1 ? "" : "s");
+	k->dropped = 0;
+}
+
+static void drop_line(struct sink *k, struct pair *pr)
+{
+	if (k->dropped++ == 0)
+		k->report_at = dock_now_ms() + DROP_REPORT_MS;
+	pr->dropping = true;
+}
+
+static void mark_dead(struct sink *k)
+{
+	if (!k->end.write_dead)
+		dock_debug("destination %s closed: its output is discarded", k->name);
+	k->end.write_dead = true;
+	ring_skip(k, k->len);
+	k->owner = -1;
+	k->holding = false;
+}
+
+/* ---- rendering a source's read into a sink */
+
+static void set_owner(struct sink *k, int owner)
+{
+	if (k->owner != owner)
+		k->holding = false;
+	k->owner = owner;
+}
+
+/* May a line of source si start in k now? Not while another source's line
+ * is unfinished there, unless that wait has lasted DOCK_FANOUT_HOLD_MS or
+ * that source has ended: then k's line is ended by a newline of dock's,
+ * and its source's next byte there starts a line of its own. */
+static bool may_start(struct sink *k, int si, int64_t now)
+{
+	struct source *owner;
+
+	if (k->owner < 0 || k->owner == si)
+		return true;
+	owner = &fo.src[k->owner];
+	if (!owner->eof) {
+		if (!k->holding) {
+			k->holding = true;
+			k->held_since = now;
+		}
+		if (now - k->held_since < DOCK_FANOUT_HOLD_MS)
+			return false;
+	}
+	if (ring_free(k) == 0)
+		return false;
+	ring_put(k, "\n", 1);
+	owner->pairs[k - fo.sink].pst.mid_line = false;
+	set_owner(k, -1);
+	return true;
+}
+
+/* Moves what sink ki takes now of source si's read. True when something
+ * moved. */
+static bool feed(int si, int ki, int64_t now)
+{
+	struct source *s = &fo.src[si];
+	struct sink *k = &fo.sink[ki];
+	struct pair *pr = &s->pairs[ki];
+	bool moved = false;
+
+	while (pr->taken < s->raw_len) {
+		const char *in = s->raw + pr->taken, *nl;
+		size_t n = s->raw_len - pr->taken, room, used, w;
+
+		if (k->end.write_dead) {
+			pr->taken = s->raw_len;
+			return true;
+		}
+		if (pr->dropping) {
+			nl = memchr(in, '\n', n);
+			pr->taken += nl != NULL ? (size_t)(nl - in) + 1 : n;
+			pr->dropping = nl == NULL;
+			moved = true;
+			continue;
+		}
+		if (!pr->pst.mid_line) {
+			if (!may_start(k, si, now))
+				return moved;
+			if (k->lossy && k->len >= k->bound) {
+				drop_line(k, pr);
+				continue;
+			}
+		}
+		room = ring_free(k);
+		if (k->lossy) {
+			/* A line at a time, so each is admitted or dropped
+			 * whole; one byte stays free to end a cut line. */
+			nl = memchr(in, '\n', n);
+			if (nl != NULL)
+				n = (size_t)(nl - in) + 1;
+			room = room > 0 ? room - 1 : 0;
+		}
+		if (s->prefix->len == 0 && pr->pst.stamp_len == 0) {
+			used = w = n < room ? n : room;
+			ring_put(k, in, used);
+			if (used > 0)
+				pr->pst.mid_line = in[used - 1] != '\n';
+		} else {
+			w = dock_prefix_apply(s->prefix, &pr->pst, in, n, fo.scratch,
+					      room < SCRATCH_SIZE ? room : SCRATCH_SIZE, &used);
+			ring_put(k, fo.scratch, w);
+		}
+		pr->taken += used;
+		if (w > 0) {
+			set_owner(k, pr->pst.mid_line ? si : -1);
+			moved = true;
+		}
+		if (used == n)
+			continue;
+		/* The queue is full. A lossless sink waits for its destination;
+		 * a lossy one (only mid-line here: a line starts below the bound)
+		 * ends the line and drops its rest. */
+		if (!k->lossy || !pr->pst.mid_line)
+			return moved;
+		ring_put(k, "\n", 1);
+		pr->pst.mid_line = false;
+		set_owner(k, -1);
+		drop_line(k, pr);
+		moved = true;
+	}
+	return moved;
+}
+
+static bool all_taken(const struct source *s)
+{
+	int i;
+
+	for (i = 0; i < fo.nsink; i++)
+		if (s->pairs[i].active && s->pairs[i].taken < s->raw_len)
+			return false;
+	return true;
+}
+
+static bool step_source(int si, int64_t now)
+{
+	struct source *s = &fo.src[si];
+	bool moved = false;
+	ssize_t n;
+	int i;
+
+	if (all_taken(s)) {
+		if (s->eof)
+			return false;
+		n = dock_end_read(&s->end, s->raw, RAW_SIZE);
+		if (n == DOCK_END_WOULD_BLOCK)
+			return false;
+		s->raw_len = n > 0 ? (size_t)n : 0;
+		for (i = 0; i < fo.nsink; i++)
+			s->pairs[i].taken = 0;
+		if (n == 0) {
+			s->eof = true;
+			s->end.read_eof = true;
+			return true;
+		}
+		if (s->timestamps) {
+			/* One clock read per read, whatever the number of lines
+			 * and destinations. */
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			for (i = 0; i < fo.nsink; i++)
+				if (s->pairs[i].active)
+					dock_prefix_stamp(&s->pairs[i].pst, (int64_t)ts.tv_sec,
+							  ts.tv_nsec);
+		}
+		moved = true;
+	}
+	for (i = 0; i < fo.nsink; i++)
+		if (s->pairs[i].active)
+			moved |= feed(si, i, now);
+	return moved;
+}
+
+/* ---- writing a sink's queue */
+
+/* True when every source k takes has ended and been taken. */
+static bool sources_done(const struct sink *k)
+{
+	int i;
+
+	for (i = 0; i < fo.nsrc; i++)
+		if (fo.src[i].pairs[k - fo.sink].active && (!fo.src[i].eof || !all_taken(&fo.src[i])))
+			return false;
+	return true;
+}
+
+/* One datagram per line, without its newline; a line longer than a
+ * datagram in pieces. An unfinished line waits for its end, unless the
+ * streams have ended. Returns the bytes to take off the queue, 0 to wait;
+ * *len gets the datagram's size. */
+static size_t next_datagram(const struct sink *k, size_t *len)
+{
+	size_t nl = ring_newline(k, DGRAM_MAX + 1);
+
+	if (nl != SIZE_MAX) {
+		*len = nl;
+		return nl + 1;
+	}
+	if (k->len > DGRAM_MAX) {
+		*len = DGRAM_MAX;
+		return DGRAM_MAX;
+	}
+	if (sources_done(k)) {
+		*len = k->len;
+		return k->len;
+	}
+	return 0;
+}
+
+static bool flush(struct sink *k)
+{
+	bool moved = false;
+	size_t len, consume;
+	ssize_t n;
+
+	k->blocked = false;
+	while (k->len > 0) {
+		if (k->end.write_dead) {
+			mark_dead(k);
+			return true;
+		}
+		if (k->end.type == DOCK_END_DGRAM) {
+			consume = next_datagram(k, &len);
+			if (consume == 0)
+				break;
+			/* An empty line: nothing to send. */
+			n = len == 0 ? 0 : dock_end_write(&k->end, ring_linear(k, len), len);
+		} else {
+			len = k->cap - k->head < k->len ? k->cap - k->head : k->len;
+			n = dock_end_write(&k->end, k->q + k->head, len);
+			consume = n > 0 ? (size_t)n : 0;
+		}
+		if (n == DOCK_END_WOULD_BLOCK) {
+			k->blocked = true;
+			return moved;
+		}
+		if (n == DOCK_END_DEAD) {
+			mark_dead(k);
+			return true;
+		}
+		ring_skip(k, consume);
+		moved = true;
+	}
+	/* Caught up: the episode of drops, if any, is over. */
+	if (k->len == 0)
+		report_drops(k);
+	return moved;
+}
+
+/* ---- an interactive peer's input to the terminal */
+
+static bool move_input(void)
+{
+	bool moved = false;
+	ssize_t n;
+
+	if (fo.peer == NULL)
+		return false;
+	if (fo.in_len > 0) {
+		n = dock_end_write(fo.master, fo.in + fo.in_off, fo.in_len);
+		if (n == DOCK_END_WOULD_BLOCK)
+			return false;
+		/* The terminal is gone: the command is ending, input has no
+		 * reader left. */
+		if (n == DOCK_END_DEAD)
+			n = (ssize_t)fo.in_len;
+		fo.in_off += (size_t)n;
+		fo.in_len -= (size_t)n;
+		moved = true;
+		if (fo.in_len > 0)
+			return moved;
+	}
+	if (fo.in_eof)
+		return moved;
+	n = dock_end_read(fo.peer, fo.in, sizeof(fo.in));
+	if (n == DOCK_END_WOULD_BLOCK)
+		return moved;
+	if (n == 0) {
+		fo.in_eof = true;
+		fo.peer->read_eof = true;
+		if (fo.on_eof != NULL)
+			fo.on_eof();
+		return true;
+	}
+	fo.in_off = 0;
+	fo.in_len = (size_t)n;
+	return true;
+}
+
+/* ---- epoll interest and the timer */
+
+static uint32_t interest(const struct dock_end *e)
+{
+	uint32_t ev = 0;
+	int i;
+
+	for (i = 0; i < fo.nsrc; i++)
+		if (e == &fo.src[i].end && !fo.src[i].eof && all_taken(&fo.src[i]))
+			ev |= EPOLLIN;
+	for (i = 0; i < fo.nsink; i++) {
+		const struct sink *k = &fo.sink[i];
+
+		if (e == &k->end && k->len > 0 && !e->write_dead &&
+		    (k->end.type != DOCK_END_DGRAM || k->blocked))
+			ev |= EPOLLOUT;
+	}
+	if (e == fo.peer && !fo.in_eof && fo.in_len == 0)
+		ev |= EPOLLIN;
+	if (e == fo.master && fo.in_len > 0)
+		ev |= EPOLLOUT;
+	/* TLS records may wait in the engine after the queue's bytes went in. */
+	if (e->type == DOCK_END_TLS && !e->write_dead)
+		ev |= ev != 0 ? dock_tls_events(e->tls) : (dock_tls_events(e->tls) & EPOLLOUT);
+	return ev;
+}
+
+static void update_interest(struct dock_end *e)
+{
+	uint32_t ev;
+
+	if (!e->pollable)
+		return;
+	ev = interest(e);
+	if (ev == e->events && e->registered)
+		return;
+	/* Waiting for nothing: out of epoll, or a hung-up pipe would report
+	 * EPOLLHUP on every wait. */
+	if (ev == 0) {
+		if (e->registered)
+			dock_loop_del(&e->w);
+		e->registered = false;
+	} else if (e->registered) {
+		if (dock_loop_mod(&e->w, ev) < 0)
+			dock_warn("epoll_ctl");
+	} else if (dock_loop_add(&e->w, ev) == 0) {
+		e->registered = true;
+	} else if (errno == EPERM) {
+		/* /dev/null and regular files cannot be polled: always ready. */
+		e->pollable = false;
+	} else {
+		dock_warn("epoll_ctl");
+	}
+	e->events = ev;
+}
+
+/* The next time the fan-out must run without an fd event: at once when a
+ * sink epoll cannot watch holds output (or the last round still moved), at
+ * the end of a hold, at a periodic drop report. -1: never. */
+static int64_t next_wakeup(bool again, int64_t now)
+{
+	int64_t at = again ? now : -1;
+	int i;
+
+	for (i = 0; i < fo.nsink; i++) {
+		const struct sink *k = &fo.sink[i];
+		int64_t t = -1;
+
+		if (k->len > 0 && !k->end.pollable && !k->end.write_dead)
+			t = now;
+		else if (k->holding && k->owner >= 0)
+			t = k->held_since + DOCK_FANOUT_HOLD_MS;
+		if (t >= 0 && (at < 0 || t < at))
+			at = t;
+		if (k->dropped > 0 && (at < 0 || k->report_at < at))
+			at = k->report_at;
+	}
+	return at;
+}
+
+void dock_fanout_run(void)
+{
+	int64_t now = dock_now_ms(), at;
+	bool moved = false;
+	int round, i;
+
+	for (round = 0; round < STEPS_PER_RUN; round++) {
+		moved = false;
+		for (i = 0; i < fo.nsink; i++)
+			moved |= flush(&fo.sink[i]);
+		for (i = 0; i < fo.nsrc; i++)
+			moved |= step_source(i, now);
+		moved |= move_input();
+		if (!moved)
+			break;
+	}
+	for (i = 0; i < fo.nsink; i++) {
+		struct sink *k = &fo.sink[i];
+
+		if (k->end.type == DOCK_END_TLS && !k->end.write_dead &&
+		    dock_tls_flush(k->end.tls) == DOCK_TLS_ERROR)
+			mark_dead(k);
+		if (k->dropped > 0 && now >= k->report_at)
+			report_drops(k);
+		update_interest(&k->end);
+	}
+	for (i = 0; i < fo.nsrc; i++)
+		update_interest(&fo.src[i].end);
+	at = next_wakeup(moved, now);
+	if (at < 0) {
+		dock_timer_cancel(&fo.timer);
+	} else {
+		fo.timer.cb = on_timer;
+		dock_timer_arm(&fo.timer, at);
+	}
+}
+
+bool dock_fanout_busy(void)
+{
+	int i;
+
+	for (i = 0; i < fo.nsrc; i++)
+		if (!fo.src[i].eof || !all_taken(&fo.src[i]))
+			return true;
+	for (i = 0; i < fo.nsink; i++) {
+		const struct sink *k = &fo.sink[i];
+
+		if (k->end.write_dead)
+			continue;
+		if (k->len > 0)
+			return true;
+		if (k->end.type == DOCK_END_TLS && (dock_tls_events(k->end.tls) & EPOLLOUT))
+			return true;
+	}
+	return false;
+}
+
+void dock_fanout_close(void)
+{
+	int i;
+
+	dock_timer_cancel(&fo.timer);
+	for (i = 0; i < fo.nsink; i++) {
+		struct sink *k = &fo.sink[i];
+
+		/* What a lossy queue still holds never reached its peer. */
+		if (k->lossy && !k->end.write_dead && k->len > 0) {
+			while (k->len > 0) {
+				size_t nl = ring_newline(k, k->len);
+
+				k->dropped++;
+				ring_skip(k, nl == SIZE_MAX ? k->len : nl + 1);
+			}
+		}
+		report_drops(k);
+		free(k->q);
+		k->q = NULL;
+	}
+	for (i = 0; i < fo.nsrc; i++) {
+		free(fo.src[i].raw);
+		fo.src[i].raw = NULL;
+	}
+	fo.nsink = fo.nsrc = 0;
+}
