@@ -206,6 +206,28 @@ def test_two_names_of_one_file_is_an_error(tmp_path):
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("dests", ["-,file,udp", "file,tcp"])
+def test_command_sees_only_fds_0_1_2(tmp_path, peers, dgram_peers, dests):
+    log = tmp_path / "out.log"
+    args, env, peer = [], {}, None
+    for d in dests.split(","):
+        if d == "file":
+            args += ["--io", log]
+        elif d == "tcp":
+            peer, url, env = peers("tcp")
+            args += ["--io", url]
+        elif d == "udp":
+            args += ["--io", dgram_peers("udp")[1]]
+        else:
+            args += ["--io", d]
+    res = dock(args + [helper("inspect")], env=env)
+    assert res.returncode == 0, res
+    if peer is not None:
+        peer.wait_eof(5)
+    m = re.search(r"^fds( .*)?$", log.read_text().replace("\r\n", "\n"), re.M)
+    assert m and m.group(0) == "fds 0 1 2", f"the command inherited extra descriptors: {m and m.group(0)!r}"
+
+
 # --------------------------------------------------------------------------
 # back-pressure: a network peer that stops reading
 
