@@ -15,7 +15,8 @@ pkgs_integration="$pkgs_build python3 python3-pytest python3-psutil
 runc busybox-static util-linux procps openssl iproute2 groff-base python3-yaml"
 # Real container engines the integration suite drives.
 pkgs_containers="docker.io"
-pkgs_bench="$pkgs_build python3 python3-psutil tini dumb-init catatonit s6 hyperfine"
+# moreutils: `ts`, the time-stamping reference of the log-path benchmark.
+pkgs_bench="$pkgs_build python3 python3-psutil tini dumb-init catatonit s6 hyperfine moreutils"
 # Cross builds of the release archives and their qemu-user smoke tests.
 pkgs_release="$pkgs_build gcc-aarch64-linux-gnu musl-dev:arm64 libbearssl-dev:arm64
 zlib1g-dev:arm64 qemu-user-static"
