@@ -32,7 +32,7 @@ static struct {
 	int nchild;
 	struct dock_wire wire[DOCK_MAX_IO];
 	struct dock_logfile *lf[DOCK_MAX_IO];
-	char names[DOCK_MAX_IO][160];	/* each --io as shown in messages */
+	char names[DOCK_MAX_IO][512];	/* each --io as shown in messages (redacted) */
 	struct dock_end src_out, src_err, dst_out, dst_err, peer, master;
 	struct dock_pump out, err, in;
 } io;
@@ -236,7 +236,7 @@ static int setup_interactive(const struct dock_config *cfg, struct dock_spawn_io
 /* Names the --io value in err: a reason alone does not say which peer. */
 static int name_failure(size_t i, char *err, size_t errlen)
 {
-	char why[512];
+	char why[256];
 
 	snprintf(why, sizeof(why), "%s", err);
 	snprintf(err, errlen, "--io %s: %s", io.names[i], why);
