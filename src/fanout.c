@@ -22,8 +22,9 @@
 
 #define MAX_SOURCES 2
 #define MAX_SINKS (DOCK_MAX_IO + 1)	/* "-" is two sinks: stdout, stderr */
-#define RAW_SIZE (DOCK_PUMP_BUFSIZE / 2)
-#define LOSSLESS_QUEUE DOCK_PUMP_BUFSIZE
+/* A pipe holds 64 KiB: one read can take all of it. */
+#define RAW_SIZE DOCK_PUMP_BUFSIZE
+#define LOSSLESS_QUEUE (2 * DOCK_PUMP_BUFSIZE)
 /* Lines admitted below the bound may still take this much past it; a line
  * that reaches the queue's end is cut there and the rest dropped. */
 #define LOSSY_SLACK DOCK_PUMP_BUFSIZE
@@ -278,6 +279,23 @@ static bool may_start(struct sink *k, int si, int64_t now)
 	return true;
 }
 
+/* Bytes that need no rendering go from the read straight to a lossless
+ * destination whose queue is empty, as `tee` does, without a copy into the
+ * queue. Returns what it took (0: queue them). */
+static size_t direct_write(struct sink *k, const char *in, size_t n)
+{
+	ssize_t w;
+
+	if (k->lossy || k->len > 0 || k->end.write_dead)
+		return 0;
+	w = dock_end_write(&k->end, in, n);
+	if (w == DOCK_END_DEAD) {
+		mark_dead(k);
+		return n;
+	}
+	return w > 0 ? (size_t)w : 0;
+}
+
 /* Moves what sink ki takes now of source si's read. True when something
  * moved. */
 static bool feed(int si, int ki, int64_t now)
@@ -320,14 +338,29 @@ static bool feed(int si, int ki, int64_t now)
 			room = room > 0 ? room - 1 : 0;
 		}
 		if (s->prefix->len == 0 && pr->pst.stamp_len == 0) {
-			used = w = n < room ? n : room;
-			ring_put(k, in, used);
+			used = w = direct_write(k, in, n);
+			if (used == 0) {
+				used = w = n < room ? n : room;
+				ring_put(k, in, used);
+			}
 			if (used > 0)
 				pr->pst.mid_line = in[used - 1] != '\n';
 		} else {
-			w = dock_prefix_apply(s->prefix, &pr->pst, in, n, fo.scratch,
-					      room < SCRATCH_SIZE ? room : SCRATCH_SIZE, &used);
-			ring_put(k, fo.scratch, w);
+			size_t tail = (k->head + k->len) % k->cap, flat = k->cap - tail;
+
+			/* Straight into the ring where it has room in one piece
+			 * for a line's head; through scratch at its wrap. */
+			if (flat > room)
+				flat = room;
+			if (flat >= DOCK_LINE_HEAD_MAX) {
+				w = dock_prefix_apply(s->prefix, &pr->pst, in, n, k->q + tail, flat,
+						      &used);
+				k->len += w;
+			} else {
+				w = dock_prefix_apply(s->prefix, &pr->pst, in, n, fo.scratch,
+						      room < SCRATCH_SIZE ? room : SCRATCH_SIZE, &used);
+				ring_put(k, fo.scratch, w);
+			}
 		}
 		pr->taken += used;
 		if (w > 0) {
