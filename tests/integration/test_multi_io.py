@@ -136,6 +136,23 @@ def test_every_line_once_in_order_in_each_destination(tmp_path, peers, dgram_pee
         assert reader.finish() == [b"line %d" % i for i in range(1, count + 1)]
 
 
+def test_two_files_rotate_each_on_its_own(tmp_path):
+    """Each file is rotated with the same settings, its archives beside it
+    and named after it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    a, b = tmp_path / "a" / "one.log", tmp_path / "b" / "two.log"
+    count = 20000
+    res = dock(["--io", a, "--io", b, "--log-rotate", "1s", "--log-keep", "100"] + writer(count, 100, 0.01),
+               timeout=60)
+    assert res.returncode == 0, res
+    for f in (a, b):
+        parts, live = all_content(f.parent, f.name)
+        assert len(parts) >= 2, archives(f.parent, f.name)
+        assert numbers(b"".join(parts) + live) == list(range(1, count + 1))
+        assert sorted(os.listdir(f.parent)) == sorted(archives(f.parent, f.name) + [f.name])
+
+
 def test_fast_writer_50mb_through_two_destinations_arrives_whole(tmp_path, io_helpers):
     lines = 524288  # 100-byte lines: 50 MiB
     log, out = tmp_path / "big.log", tmp_path / "big.out"
