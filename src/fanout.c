@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "options.h"
+#include "ring.h"
 
 #define MAX_SOURCES 2
 #define MAX_SINKS (DOCK_MAX_IO + 1)	/* "-" is two sinks: stdout, stderr */
@@ -61,8 +62,8 @@ struct sink {
 	bool lossy;
 	bool blocked;			/* its last write would have blocked */
 	const char *name;
-	char *q;			/* ring: len bytes from head */
-	size_t cap, bound, head, len;
+	struct dock_ring q;
+	size_t bound;			/* a lossy queue: no line starts past this */
 	int owner;			/* source whose line is unfinished here, or -1 */
 	bool holding;			/* a line of the other source waits since held_since */
 	int64_t held_since;
@@ -109,12 +110,12 @@ struct dock_end *dock_fanout_add_sink(enum dock_end_type type, int fd, unsigned 
 		return NULL;
 	}
 	memset(k, 0, sizeof(*k));
-	k->cap = lossy ? DOCK_FANOUT_QUEUE + LOSSY_SLACK : LOSSLESS_QUEUE;
-	k->bound = lossy ? DOCK_FANOUT_QUEUE : k->cap;
+	k->q.cap = lossy ? DOCK_FANOUT_QUEUE + LOSSY_SLACK : LOSSLESS_QUEUE;
+	k->bound = lossy ? DOCK_FANOUT_QUEUE : k->q.cap;
 	/* Pages of a big queue become resident only once a slow peer fills
 	 * them. */
-	k->q = malloc(k->cap);
-	if (k->q == NULL)
+	k->q.buf = malloc(k->q.cap);
+	if (k->q.buf == NULL)
 		return NULL;
 	dock_end_init(&k->end, type, fd);
 	k->end.w.cb = on_event;
@@ -160,61 +161,6 @@ void dock_fanout_set_input(struct dock_end *peer, struct dock_end *master, void 
 	fo.on_eof = on_eof;
 }
 
-/* ---- the ring of a sink */
-
-static size_t ring_free(const struct sink *k)
-{
-	return k->cap - k->len;
-}
-
-static void ring_put(struct sink *k, const char *d, size_t n)
-{
-	size_t tail = (k->head + k->len) % k->cap, first = k->cap - tail;
-
-	if (first > n)
-		first = n;
-	memcpy(k->q + tail, d, first);
-	memcpy(k->q, d + first, n - first);
-	k->len += n;
-}
-
-static void ring_skip(struct sink *k, size_t n)
-{
-	k->head = (k->head + n) % k->cap;
-	k->len -= n;
-	if (k->len == 0)
-		k->head = 0;
-}
-
-/* Offset of the first '\n' among the first max queued bytes, or SIZE_MAX. */
-static size_t ring_newline(const struct sink *k, size_t max)
-{
-	size_t first = k->cap - k->head;
-	const char *nl;
-
-	if (max > k->len)
-		max = k->len;
-	if (first > max)
-		first = max;
-	nl = memchr(k->q + k->head, '\n', first);
-	if (nl != NULL)
-		return (size_t)(nl - (k->q + k->head));
-	nl = memchr(k->q, '\n', max - first);
-	return nl != NULL ? first + (size_t)(nl - k->q) : SIZE_MAX;
-}
-
-/* The first n queued bytes in one piece: in place, or copied to scratch. */
-static const char *ring_linear(struct sink *k, size_t n)
-{
-	size_t first = k->cap - k->head;
-
-	if (n <= first)
-		return k->q + k->head;
-	memcpy(fo.scratch, k->q + k->head, first);
-	memcpy(fo.scratch + first, k->q, n - first);
-	return fo.scratch;
-}
-
 /* ---- drops */
 
 static void report_drops(struct sink *k)
@@ -238,7 +184,7 @@ static void mark_dead(struct sink *k)
 	if (!k->end.write_dead)
 		dock_debug("destination %s closed: its output is discarded", k->name);
 	k->end.write_dead = true;
-	ring_skip(k, k->len);
+	dock_ring_skip(&k->q, k->q.len);
 	k->owner = -1;
 	k->holding = false;
 }
@@ -271,9 +217,9 @@ static bool may_start(struct sink *k, int si, int64_t now)
 		if (now - k->held_since < DOCK_FANOUT_HOLD_MS)
 			return false;
 	}
-	if (ring_free(k) == 0)
+	if (dock_ring_free(&k->q) == 0)
 		return false;
-	ring_put(k, "\n", 1);
+	dock_ring_put(&k->q, "\n", 1);
 	owner->pairs[k - fo.sink].pst.mid_line = false;
 	set_owner(k, -1);
 	return true;
@@ -286,7 +232,7 @@ static size_t direct_write(struct sink *k, const char *in, size_t n)
 {
 	ssize_t w;
 
-	if (k->lossy || k->len > 0 || k->end.write_dead)
+	if (k->lossy || k->q.len > 0 || k->end.write_dead)
 		return 0;
 	w = dock_end_write(&k->end, in, n);
 	if (w == DOCK_END_DEAD) {
@@ -323,12 +269,12 @@ static bool feed(int si, int ki, int64_t now)
 		if (!pr->pst.mid_line) {
 			if (!may_start(k, si, now))
 				return moved;
-			if (k->lossy && k->len >= k->bound) {
+			if (k->lossy && k->q.len >= k->bound) {
 				drop_line(k, pr);
 				continue;
 			}
 		}
-		room = ring_free(k);
+		room = dock_ring_free(&k->q);
 		if (k->lossy) {
 			/* A line at a time, so each is admitted or dropped
 			 * whole; one byte stays free to end a cut line. */
@@ -341,25 +287,25 @@ static bool feed(int si, int ki, int64_t now)
 			used = w = direct_write(k, in, n);
 			if (used == 0) {
 				used = w = n < room ? n : room;
-				ring_put(k, in, used);
+				dock_ring_put(&k->q, in, used);
 			}
 			if (used > 0)
 				pr->pst.mid_line = in[used - 1] != '\n';
 		} else {
-			size_t tail = (k->head + k->len) % k->cap, flat = k->cap - tail;
+			size_t flat;
+			char *tail = dock_ring_tail(&k->q, &flat);
 
 			/* Straight into the ring where it has room in one piece
 			 * for a line's head; through scratch at its wrap. */
 			if (flat > room)
 				flat = room;
 			if (flat >= DOCK_LINE_HEAD_MAX) {
-				w = dock_prefix_apply(s->prefix, &pr->pst, in, n, k->q + tail, flat,
-						      &used);
-				k->len += w;
+				w = dock_prefix_apply(s->prefix, &pr->pst, in, n, tail, flat, &used);
+				dock_ring_commit(&k->q, w);
 			} else {
 				w = dock_prefix_apply(s->prefix, &pr->pst, in, n, fo.scratch,
 						      room < SCRATCH_SIZE ? room : SCRATCH_SIZE, &used);
-				ring_put(k, fo.scratch, w);
+				dock_ring_put(&k->q, fo.scratch, w);
 			}
 		}
 		pr->taken += used;
@@ -374,7 +320,7 @@ static bool feed(int si, int ki, int64_t now)
 		 * ends the line and drops its rest. */
 		if (!k->lossy || !pr->pst.mid_line)
 			return moved;
-		ring_put(k, "\n", 1);
+		dock_ring_put(&k->q, "\n", 1);
 		pr->pst.mid_line = false;
 		set_owner(k, -1);
 		drop_line(k, pr);
@@ -452,19 +398,19 @@ static bool sources_done(const struct sink *k)
  * *len gets the datagram's size. */
 static size_t next_datagram(const struct sink *k, size_t *len)
 {
-	size_t nl = ring_newline(k, DGRAM_MAX + 1);
+	size_t nl = dock_ring_find(&k->q, '\n', DGRAM_MAX + 1);
 
 	if (nl != SIZE_MAX) {
 		*len = nl;
 		return nl + 1;
 	}
-	if (k->len > DGRAM_MAX) {
+	if (k->q.len > DGRAM_MAX) {
 		*len = DGRAM_MAX;
 		return DGRAM_MAX;
 	}
 	if (sources_done(k)) {
-		*len = k->len;
-		return k->len;
+		*len = k->q.len;
+		return k->q.len;
 	}
 	return 0;
 }
@@ -476,7 +422,7 @@ static bool flush(struct sink *k)
 	ssize_t n;
 
 	k->blocked = false;
-	while (k->len > 0) {
+	while (k->q.len > 0) {
 		if (k->end.write_dead) {
 			mark_dead(k);
 			return true;
@@ -486,10 +432,12 @@ static bool flush(struct sink *k)
 			if (consume == 0)
 				break;
 			/* An empty line: nothing to send. */
-			n = len == 0 ? 0 : dock_end_write(&k->end, ring_linear(k, len), len);
+			n = len == 0 ? 0 :
+				dock_end_write(&k->end, dock_ring_linear(&k->q, len, fo.scratch), len);
 		} else {
-			len = k->cap - k->head < k->len ? k->cap - k->head : k->len;
-			n = dock_end_write(&k->end, k->q + k->head, len);
+			const char *head = dock_ring_head(&k->q, &len);
+
+			n = dock_end_write(&k->end, head, len);
 			consume = n > 0 ? (size_t)n : 0;
 		}
 		if (n == DOCK_END_WOULD_BLOCK) {
@@ -500,11 +448,11 @@ static bool flush(struct sink *k)
 			mark_dead(k);
 			return true;
 		}
-		ring_skip(k, consume);
+		dock_ring_skip(&k->q, consume);
 		moved = true;
 	}
 	/* Caught up: the episode of drops, if any, is over. */
-	if (k->len == 0)
+	if (k->q.len == 0)
 		report_drops(k);
 	return moved;
 }
@@ -562,7 +510,7 @@ static uint32_t interest(const struct dock_end *e)
 	for (i = 0; i < fo.nsink; i++) {
 		const struct sink *k = &fo.sink[i];
 
-		if (e == &k->end && k->len > 0 && !e->write_dead &&
+		if (e == &k->end && k->q.len > 0 && !e->write_dead &&
 		    (k->end.type != DOCK_END_DGRAM || k->blocked))
 			ev |= EPOLLOUT;
 	}
@@ -617,7 +565,7 @@ static int64_t next_wakeup(bool again, int64_t now)
 		const struct sink *k = &fo.sink[i];
 		int64_t t = -1;
 
-		if (k->len > 0 && !k->end.pollable && !k->end.write_dead)
+		if (k->q.len > 0 && !k->end.pollable && !k->end.write_dead)
 			t = now;
 		else if (k->holding && k->owner >= 0)
 			t = k->held_since + DOCK_FANOUT_HOLD_MS;
@@ -678,7 +626,7 @@ bool dock_fanout_busy(void)
 
 		if (k->end.write_dead)
 			continue;
-		if (k->len > 0)
+		if (k->q.len > 0)
 			return true;
 		if (k->end.type == DOCK_END_TLS && (dock_tls_events(k->end.tls) & EPOLLOUT))
 			return true;
@@ -695,17 +643,17 @@ void dock_fanout_close(void)
 		struct sink *k = &fo.sink[i];
 
 		/* What a lossy queue still holds never reached its peer. */
-		if (k->lossy && !k->end.write_dead && k->len > 0) {
-			while (k->len > 0) {
-				size_t nl = ring_newline(k, k->len);
+		if (k->lossy && !k->end.write_dead && k->q.len > 0) {
+			while (k->q.len > 0) {
+				size_t nl = dock_ring_find(&k->q, '\n', k->q.len);
 
 				k->dropped++;
-				ring_skip(k, nl == SIZE_MAX ? k->len : nl + 1);
+				dock_ring_skip(&k->q, nl == SIZE_MAX ? k->q.len : nl + 1);
 			}
 		}
 		report_drops(k);
-		free(k->q);
-		k->q = NULL;
+		free(k->q.buf);
+		k->q.buf = NULL;
 	}
 	for (i = 0; i < fo.nsrc; i++) {
 		free(fo.src[i].raw);
