@@ -518,39 +518,7 @@ static uint32_t interest(const struct dock_end *e)
 		ev |= EPOLLIN;
 	if (e == fo.master && fo.in_len > 0)
 		ev |= EPOLLOUT;
-	/* TLS records may wait in the engine after the queue's bytes went in. */
-	if (e->type == DOCK_END_TLS && !e->write_dead)
-		ev |= ev != 0 ? dock_tls_events(e->tls) : (dock_tls_events(e->tls) & EPOLLOUT);
 	return ev;
-}
-
-static void update_interest(struct dock_end *e)
-{
-	uint32_t ev;
-
-	if (!e->pollable)
-		return;
-	ev = interest(e);
-	if (ev == e->events && e->registered)
-		return;
-	/* Waiting for nothing: out of epoll, or a hung-up pipe would report
-	 * EPOLLHUP on every wait. */
-	if (ev == 0) {
-		if (e->registered)
-			dock_loop_del(&e->w);
-		e->registered = false;
-	} else if (e->registered) {
-		if (dock_loop_mod(&e->w, ev) < 0)
-			dock_warn("epoll_ctl");
-	} else if (dock_loop_add(&e->w, ev) == 0) {
-		e->registered = true;
-	} else if (errno == EPERM) {
-		/* /dev/null and regular files cannot be polled: always ready. */
-		e->pollable = false;
-	} else {
-		dock_warn("epoll_ctl");
-	}
-	e->events = ev;
 }
 
 /* The next time the fan-out must run without an fd event: at once when a
@@ -601,10 +569,10 @@ void dock_fanout_run(void)
 			mark_dead(k);
 		if (k->dropped > 0 && now >= k->report_at)
 			report_drops(k);
-		update_interest(&k->end);
+		dock_end_watch(&k->end, interest(&k->end));
 	}
 	for (i = 0; i < fo.nsrc; i++)
-		update_interest(&fo.src[i].end);
+		dock_end_watch(&fo.src[i].end, interest(&fo.src[i].end));
 	at = next_wakeup(moved, now);
 	if (at < 0) {
 		dock_timer_cancel(&fo.timer);

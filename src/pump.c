@@ -340,22 +340,10 @@ static bool wants_input(const struct dock_pump *p)
 	return !p->eof && p->raw_len == 0 && out_room(p) > 0;
 }
 
-static void update_interest(struct dock_end *e)
+void dock_end_watch(struct dock_end *e, uint32_t ev)
 {
-	uint32_t ev = 0;
-	int i;
-
 	if (!e->pollable)
 		return;
-	for (i = 0; i < npumps; i++) {
-		struct dock_pump *p = pumps[i];
-
-		if (p->from == e && wants_input(p))
-			ev |= EPOLLIN;
-		if (p->to == e && p->out_len > 0 && !e->write_dead &&
-		    !(e->type == DOCK_END_DGRAM && out_room(p) > 0 && !p->eof))
-			ev |= EPOLLOUT;
-	}
 	/* TLS records may wait in the engine after the pump's bytes went in. */
 	if (e->type == DOCK_END_TLS && !e->write_dead)
 		ev |= ev != 0 ? dock_tls_events(e->tls) : (dock_tls_events(e->tls) & EPOLLOUT);
@@ -380,6 +368,23 @@ static void update_interest(struct dock_end *e)
 		dock_warn("epoll_ctl");
 	}
 	e->events = ev;
+}
+
+static void update_interest(struct dock_end *e)
+{
+	uint32_t ev = 0;
+	int i;
+
+	for (i = 0; i < npumps; i++) {
+		struct dock_pump *p = pumps[i];
+
+		if (p->from == e && wants_input(p))
+			ev |= EPOLLIN;
+		if (p->to == e && p->out_len > 0 && !e->write_dead &&
+		    !(e->type == DOCK_END_DGRAM && out_room(p) > 0 && !p->eof))
+			ev |= EPOLLOUT;
+	}
+	dock_end_watch(e, ev);
 }
 
 static struct dock_timer again;

@@ -72,6 +72,11 @@ ssize_t dock_end_read(struct dock_end *e, char *buf, size_t len);
  * len), DOCK_END_WOULD_BLOCK, or DOCK_END_DEAD when it refuses for good. */
 ssize_t dock_end_write(struct dock_end *e, const char *buf, size_t len);
 
+/* Makes epoll watch e for ev (EPOLLIN, EPOLLOUT; a TLS end adds what its
+ * engine waits for); an end that waits for nothing leaves epoll, and one
+ * epoll refuses (a regular file, /dev/null) becomes not pollable. */
+void dock_end_watch(struct dock_end *e, uint32_t ev);
+
 /* Reads the wall clock and makes it the stamp of the lines st starts from
  * now on (--log-timestamps): called once per read from the command. */
 void dock_pump_stamp(struct dock_prefix_state *st);
