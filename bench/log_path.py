@@ -39,6 +39,10 @@ import sys
 import threading
 import time
 
+# Shared with the issue-3 benchmark beside this file: sizes, VmRSS, and the
+# bytes of an output (a file, or s6-log's directory).
+from io_throughput import output_bytes, parse_size, vmrss_kb
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCK = os.path.join(ROOT, "build", "dock")
 LINE = "x" * 99                      # + "\n" = 100 bytes
@@ -52,27 +56,6 @@ FIRST = {
     "s6t": rb"@[0-9a-f]{24} ",
     "ts": rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z ",
 }
-
-
-def parse_size(text):
-    m = re.fullmatch(r"(\d+)([KMG]?)", text.strip().upper())
-    if not m:
-        raise argparse.ArgumentTypeError(f"bad size {text!r}")
-    n = int(m.group(1)) * {"": 1, "K": 10**3, "M": 10**6, "G": 10**9}[m.group(2)]
-    if n % 100:
-        raise argparse.ArgumentTypeError("size must be a multiple of 100 (whole lines)")
-    return n
-
-
-def vmrss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
 
 
 class Case:
@@ -106,15 +89,6 @@ def make_cases(size):
     ]
 
 
-def output_bytes(case, path):
-    if case.out == "file":
-        return os.path.getsize(path) if os.path.exists(path) else 0
-    total = 0
-    if os.path.isdir(path):
-        for name in os.listdir(path):
-            if name == "current" or (name.startswith("@") and name.endswith((".s", ".u"))):
-                total += os.path.getsize(os.path.join(path, name))
-    return total
 
 
 def first_line(case, path):

@@ -102,13 +102,14 @@ static void on_timer(struct dock_timer *t)
 struct dock_end *dock_fanout_add_sink(enum dock_end_type type, int fd, unsigned streams,
 				      bool lossy, const char *name)
 {
-	struct sink *k = &fo.sink[fo.nsink];
+	struct sink *k;
 	int i;
 
 	if (fo.nsink == MAX_SINKS) {
 		errno = ENOSPC;
 		return NULL;
 	}
+	k = &fo.sink[fo.nsink];
 	memset(k, 0, sizeof(*k));
 	k->q.cap = lossy ? DOCK_FANOUT_QUEUE + LOSSY_SLACK : LOSSLESS_QUEUE;
 	k->bound = lossy ? DOCK_FANOUT_QUEUE : k->q.cap;
@@ -132,13 +133,14 @@ struct dock_end *dock_fanout_add_sink(enum dock_end_type type, int fd, unsigned 
 struct dock_end *dock_fanout_add_source(int fd, enum dock_stream stream,
 					const struct dock_prefix *prefix, bool timestamps)
 {
-	struct source *s = &fo.src[fo.nsrc];
+	struct source *s;
 	int i;
 
 	if (fo.nsrc == MAX_SOURCES) {
 		errno = ENOSPC;
 		return NULL;
 	}
+	s = &fo.src[fo.nsrc];
 	memset(s, 0, sizeof(*s));
 	s->raw = malloc(RAW_SIZE);
 	if (s->raw == NULL)
