@@ -18,9 +18,10 @@ runc busybox-static util-linux procps openssl iproute2 groff-base python3-yaml"
 # nodes run; `ctr` is its client), and skopeo, which reads the OCI image of
 # `make image` without any engine.
 pkgs_containers="docker.io podman crun containerd skopeo"
-# (stress-ng loads the machine for the exit-time measurement under load)
+# stress-ng loads the machine for the exit-time measurement under load;
+# moreutils has `ts`, the time-stamping reference of the log-path benchmark.
 pkgs_bench="$pkgs_build python3 python3-psutil tini dumb-init catatonit s6 hyperfine
-stress-ng"
+stress-ng moreutils"
 # Cross builds of the release archives and their qemu-user smoke tests, the
 # .deb (dpkg-deb, checked by lintian). For every architecture: Debian's cross
 # gcc, musl and BearSSL of that architecture. zlib: see cross_zlib below.

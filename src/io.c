@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fanout.h"
 #include "log.h"
 #include "logfile.h"
 #include "pty.h"
@@ -17,20 +18,47 @@
 #include "wire.h"
 
 static struct {
-	struct dock_io_target target;
-	struct dock_prefix prefix;
-	bool has_prefix;
+	const struct dock_config *cfg;
+	/* With one destination: it, and how its lines are formatted (NULL:
+	 * bytes pass as they are). */
+	const struct dock_io_target *target;
+	const struct dock_prefix *prefix, *err_prefix;
+	bool fanout;			/* several destinations: fanout.c moves the bytes */
 	pid_t pid;
 	bool interactive;
 	bool finished;
 	/* Fds that belong to the command: dock closes its copies after spawn. */
 	int child_fds[3];
 	int nchild;
-	struct dock_wire wire;
-	struct dock_logfile *lf;
+	struct dock_wire wire[DOCK_MAX_IO];
+	struct dock_logfile *lf[DOCK_MAX_IO];
+	char names[DOCK_MAX_IO][512];	/* each --io as shown in messages (redacted) */
 	struct dock_end src_out, src_err, dst_out, dst_err, peer, master;
 	struct dock_pump out, err, in;
 } io;
+
+/* An empty prefix: lines get only their stamp (--log-timestamps alone). */
+static const struct dock_prefix no_prefix;
+
+/* What the prefixer is given for a stream with this prefix: NULL when its
+ * lines need neither a prefix nor a stamp, so its bytes are only copied. */
+static const struct dock_prefix *format_of(const struct dock_prefix *p)
+{
+	if (p->len > 0)
+		return p;
+	return io.cfg->log_timestamps ? &no_prefix : NULL;
+}
+
+static bool prefixes_differ(const struct dock_config *cfg)
+{
+	return cfg->stderr_prefix.len != cfg->stdout_prefix.len ||
+	       memcmp(cfg->stderr_prefix.text, cfg->stdout_prefix.text, cfg->stdout_prefix.len) != 0;
+}
+
+static void set_timestamps(struct dock_pump *p)
+{
+	p->timestamps = p->prefix != NULL && io.cfg->log_timestamps;
+}
 
 static void keep_for_child(int fd)
 {
@@ -88,15 +116,20 @@ static void init_inherited(struct dock_end *e, int fd)
 	dock_end_init(e, DOCK_END_FD, nfd);
 }
 
-static void on_peer_eof(struct dock_pump *p)
+static void peer_closed(void)
 {
-	(void)p;
 	if (io.pid <= 0)
 		return;
 	/* As a terminal hangup would: the whole session of the command. */
 	dock_debug("--io peer closed the connection: SIGHUP to the command");
 	if (kill(-io.pid, SIGHUP) < 0 && errno == ESRCH)
 		kill(io.pid, SIGHUP);
+}
+
+static void on_peer_eof(struct dock_pump *p)
+{
+	(void)p;
+	peer_closed();
 }
 
 /* The command's stdout and stderr on one pipe (their order kept, as 2>&1
@@ -113,14 +146,17 @@ static int pump_output_to(struct dock_end *dst, struct dock_spawn_io *sio, char 
 	keep_for_child(w);
 	sio->fd[1] = sio->fd[2] = w;
 	dock_end_init(&io.src_out, DOCK_END_FD, r);
-	return dock_pump_init(&io.out, &io.src_out, dst, io.has_prefix ? &io.prefix : NULL, NULL);
+	if (dock_pump_init(&io.out, &io.src_out, dst, io.prefix, NULL) < 0)
+		return -1;
+	set_timestamps(&io.out);
+	return 0;
 }
 
 static int setup_inherit(struct dock_spawn_io *sio)
 {
 	int r1, w1, r2, w2;
 
-	if (!io.has_prefix)
+	if (io.prefix == NULL && io.err_prefix == NULL)
 		return 0;	/* the command writes to dock's own fds: no copy at all */
 	if (make_pipe(&r1, &w1) < 0)
 		return -1;
@@ -137,36 +173,38 @@ static int setup_inherit(struct dock_spawn_io *sio)
 	dock_end_init(&io.src_err, DOCK_END_FD, r2);
 	init_inherited(&io.dst_out, STDOUT_FILENO);
 	init_inherited(&io.dst_err, STDERR_FILENO);
-	if (dock_pump_init(&io.out, &io.src_out, &io.dst_out, &io.prefix, NULL) < 0 ||
-	    dock_pump_init(&io.err, &io.src_err, &io.dst_err, &io.prefix, NULL) < 0)
+	if (dock_pump_init(&io.out, &io.src_out, &io.dst_out, io.prefix, NULL) < 0 ||
+	    dock_pump_init(&io.err, &io.src_err, &io.dst_err, io.err_prefix, NULL) < 0)
 		return -1;
+	set_timestamps(&io.out);
+	set_timestamps(&io.err);
 	return 0;
 }
 
 static int setup_file(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
 		      size_t errlen)
 {
-	io.lf = dock_logfile_open(io.target.url.path, cfg, err, errlen);
-	if (io.lf == NULL)
+	io.lf[0] = dock_logfile_open(io.target->url.path, cfg, err, errlen);
+	if (io.lf[0] == NULL)
 		return -1;
-	if (dock_logfile_direct(io.lf) && !io.has_prefix) {
-		/* No rotation and no prefix: the command appends to the file
+	if (dock_logfile_direct(io.lf[0]) && io.prefix == NULL) {
+		/* No rotation, prefix or stamp: the command appends to the file
 		 * itself, exactly as `cmd >>FILE 2>&1`, at the kernel's speed. */
-		sio->fd[1] = sio->fd[2] = dock_logfile_fd(io.lf);
+		sio->fd[1] = sio->fd[2] = dock_logfile_fd(io.lf[0]);
 		return 0;
 	}
 	dock_end_init(&io.dst_out, DOCK_END_LOGFILE, -1);
-	io.dst_out.lf = io.lf;
+	io.dst_out.lf = io.lf[0];
 	return pump_output_to(&io.dst_out, sio, err, errlen);
 }
 
 static int setup_datagram(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
 			  size_t errlen)
 {
-	if (dock_wire_connect(&io.target, cfg->tls_insecure, cfg->io_connect_timeout_ms, &io.wire,
+	if (dock_wire_connect(io.target, cfg->tls_insecure, cfg->io_connect_timeout_ms, &io.wire[0],
 			      err, errlen) < 0)
 		return -1;
-	dock_end_init(&io.peer, DOCK_END_DGRAM, io.wire.fd);
+	dock_end_init(&io.peer, DOCK_END_DGRAM, io.wire[0].fd);
 	return pump_output_to(&io.peer, sio, err, errlen);
 }
 
@@ -175,7 +213,7 @@ static int setup_interactive(const struct dock_config *cfg, struct dock_spawn_io
 {
 	int master, slave;
 
-	if (dock_wire_connect(&io.target, cfg->tls_insecure, cfg->io_connect_timeout_ms, &io.wire,
+	if (dock_wire_connect(io.target, cfg->tls_insecure, cfg->io_connect_timeout_ms, &io.wire[0],
 			      err, errlen) < 0)
 		return -1;
 	if (dock_pty_open(&master, &slave) < 0) {
@@ -187,42 +225,196 @@ static int setup_interactive(const struct dock_config *cfg, struct dock_spawn_io
 	sio->ctty = true;
 	io.interactive = true;
 	dock_end_init(&io.master, DOCK_END_FD, master);
-	dock_end_init(&io.peer, io.wire.tls ? DOCK_END_TLS : DOCK_END_SOCKET, io.wire.fd);
-	io.peer.tls = io.wire.tls;
-	if (dock_pump_init(&io.out, &io.master, &io.peer, io.has_prefix ? &io.prefix : NULL,
-			   NULL) < 0 ||
+	dock_end_init(&io.peer, io.wire[0].tls ? DOCK_END_TLS : DOCK_END_SOCKET, io.wire[0].fd);
+	io.peer.tls = io.wire[0].tls;
+	if (dock_pump_init(&io.out, &io.master, &io.peer, io.prefix, NULL) < 0 ||
 	    dock_pump_init(&io.in, &io.peer, &io.master, NULL, on_peer_eof) < 0)
 		return -1;
+	set_timestamps(&io.out);
 	io.in.input = true;
 	return 0;
+}
+
+/* Names the --io value in err: a reason alone does not say which peer. */
+static int name_failure(size_t i, char *err, size_t errlen)
+{
+	char why[256];
+
+	snprintf(why, sizeof(why), "%s", err);
+	snprintf(err, errlen, "--io %s: %s", io.names[i], why);
+	return -1;
+}
+
+static bool interactive_kind(enum dock_io_kind kind)
+{
+	return kind == DOCK_IO_TCP || kind == DOCK_IO_TLS || kind == DOCK_IO_UNIX;
+}
+
+/* dock's own fd 1 or 2 as a destination of the fan-out. */
+static int add_inherited_sink(int fd, unsigned streams, const char *name)
+{
+	struct dock_end tmp, *e;
+
+	init_inherited(&tmp, fd);
+	e = dock_fanout_add_sink(tmp.type, tmp.fd, streams, false, name);
+	if (e == NULL)
+		return -1;
+	e->pollable = tmp.pollable;
+	e->write_dead = tmp.write_dead;
+	return 0;
+}
+
+/* A second name for a file already open would rotate it twice over. */
+static int check_same_file(size_t i, char *err, size_t errlen)
+{
+	struct stat a, b;
+	size_t j;
+
+	if (fstat(dock_logfile_fd(io.lf[i]), &a) < 0)
+		return 0;
+	for (j = 0; j < i; j++)
+		if (io.lf[j] != NULL && fstat(dock_logfile_fd(io.lf[j]), &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			snprintf(err, errlen, "--io %s: the same file as --io %s", io.names[i],
+				 io.names[j]);
+			return -1;
+		}
+	return 0;
+}
+
+/* Destination i of several: its end in the fan-out. Files, and dock's own
+ * stdout and stderr, are lossless; network peers lossy. pty: the command's
+ * output comes from a terminal. *peer: the end of an interactive peer. */
+static int add_destination(const struct dock_config *cfg, size_t i, bool pty,
+			   struct dock_end **peer, char *err, size_t errlen)
+{
+	const struct dock_io_target *t = &cfg->io[i];
+	const unsigned both = DOCK_STREAM_OUT | DOCK_STREAM_ERR;
+	struct dock_end *e;
+
+	switch (t->kind) {
+	case DOCK_IO_STDIO:
+		/* On a terminal stderr is stdout: all of it goes to dock's stdout. */
+		if (add_inherited_sink(STDOUT_FILENO, DOCK_STREAM_OUT, io.names[i]) < 0 ||
+		    (!pty && add_inherited_sink(STDERR_FILENO, DOCK_STREAM_ERR, io.names[i]) < 0))
+			goto nomem;
+		return 0;
+	case DOCK_IO_FILE:
+		io.lf[i] = dock_logfile_open(t->url.path, cfg, err, errlen);
+		if (io.lf[i] == NULL || check_same_file(i, err, errlen) < 0)
+			return -1;
+		e = dock_fanout_add_sink(DOCK_END_LOGFILE, -1, both, false, io.names[i]);
+		if (e == NULL)
+			goto nomem;
+		e->lf = io.lf[i];
+		return 0;
+	default:
+		if (dock_wire_connect(t, cfg->tls_insecure, cfg->io_connect_timeout_ms, &io.wire[i], err, errlen) < 0)
+			return name_failure(i, err, errlen);
+		e = dock_fanout_add_sink(t->kind == DOCK_IO_UDP || t->kind == DOCK_IO_UNIXGRAM ?
+					 DOCK_END_DGRAM :
+					 io.wire[i].tls ? DOCK_END_TLS : DOCK_END_SOCKET,
+					 io.wire[i].fd, both, true, io.names[i]);
+		if (e == NULL)
+			goto nomem;
+		e->tls = io.wire[i].tls;
+		if (interactive_kind(t->kind))
+			*peer = e;
+		return 0;
+	}
+nomem:
+	snprintf(err, errlen, "--io: %s", strerror(errno));
+	return -1;
+}
+
+/* The command's streams into the fan-out: its terminal with an interactive
+ * peer; two pipes when stdout and stderr must be told apart (dock's own
+ * stdout and stderr as a destination, or a prefix of stderr's own); else
+ * one pipe, which keeps their order as 2>&1 does. */
+static int add_sources(const struct dock_config *cfg, struct dock_end *peer,
+		       struct dock_spawn_io *sio, bool apart, char *err, size_t errlen)
+{
+	struct dock_end *src, *src2;
+	int r, w, r2, w2, master, slave;
+
+	if (peer != NULL) {
+		io.interactive = true;
+		if (dock_pty_open(&master, &slave) < 0) {
+			snprintf(err, errlen, "pseudo-terminal: %s", strerror(errno));
+			return -1;
+		}
+		keep_for_child(slave);
+		sio->fd[0] = sio->fd[1] = sio->fd[2] = slave;
+		sio->ctty = true;
+		src = dock_fanout_add_source(master, DOCK_STREAM_OUT, &cfg->stdout_prefix,
+					     cfg->log_timestamps);
+		if (src == NULL)
+			goto fail;
+		dock_fanout_set_input(peer, src, peer_closed);
+		return 0;
+	}
+	if (make_pipe(&r, &w) < 0)
+		goto fail;
+	keep_for_child(w);
+	sio->fd[1] = sio->fd[2] = w;
+	src = dock_fanout_add_source(r, DOCK_STREAM_OUT, &cfg->stdout_prefix, cfg->log_timestamps);
+	if (src == NULL)
+		goto fail;
+	if (!apart)
+		return 0;
+	if (make_pipe(&r2, &w2) < 0)
+		goto fail;
+	keep_for_child(w2);
+	sio->fd[2] = w2;
+	src2 = dock_fanout_add_source(r2, DOCK_STREAM_ERR, &cfg->stderr_prefix, cfg->log_timestamps);
+	if (src2 == NULL)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "--io: %s", strerror(errno));
+	return -1;
+}
+
+static int setup_fanout(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
+			size_t errlen)
+{
+	struct dock_end *peer = NULL;
+	bool apart = prefixes_differ(cfg), pty = false;
+	size_t i;
+
+	io.fanout = true;
+	for (i = 0; i < cfg->n_io; i++) {
+		apart = apart || cfg->io[i].kind == DOCK_IO_STDIO;
+		pty = pty || interactive_kind(cfg->io[i].kind);
+	}
+	for (i = 0; i < cfg->n_io; i++)
+		if (add_destination(cfg, i, pty, &peer, err, errlen) < 0)
+			return -1;
+	return add_sources(cfg, peer, sio, apart, err, errlen);
 }
 
 int dock_io_setup(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
 		  size_t errlen)
 {
-	char why[256];
+	size_t i;
 	int r;
 
-	io.target.kind = DOCK_IO_INHERIT;
-	if (cfg->io != NULL && dock_io_parse(cfg->io, &io.target, why, sizeof(why)) < 0) {
-		/* options.c validated it already; this is a broken invariant. */
-		snprintf(err, errlen, "--io: %s", why);
-		return -1;
-	}
-	if (cfg->stdout_prefix != NULL) {
-		if (dock_prefix_parse(cfg->stdout_prefix, cfg->no_color, &io.prefix, why,
-				      sizeof(why)) < 0) {
-			snprintf(err, errlen, "--stdout-prefix: %s", why);
-			return -1;
-		}
-		io.has_prefix = true;
-	}
-	switch (io.target.kind) {
-	case DOCK_IO_INHERIT:
+	io.cfg = cfg;
+	for (i = 0; i < cfg->n_io; i++)
+		dock_url_redact(cfg->io_text[i], io.names[i], sizeof(io.names[i]));
+	io.prefix = format_of(&cfg->stdout_prefix);
+	io.err_prefix = format_of(&cfg->stderr_prefix);
+	/* "-" alone is dock's own streams, as without --io. */
+	if (cfg->n_io == 0 || (cfg->n_io == 1 && cfg->io[0].kind == DOCK_IO_STDIO)) {
 		r = setup_inherit(sio);
 		if (r < 0)
 			snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return r;
+	}
+	if (cfg->n_io > 1 || prefixes_differ(cfg))
+		return setup_fanout(cfg, sio, err, errlen);
+	io.target = &cfg->io[0];
+	switch (io.target->kind) {
 	case DOCK_IO_FILE:
 		return setup_file(cfg, sio, err, errlen);
 	case DOCK_IO_UDP:
@@ -233,15 +425,7 @@ int dock_io_setup(const struct dock_config *cfg, struct dock_spawn_io *sio, char
 		r = setup_interactive(cfg, sio, err, errlen);
 		break;
 	}
-	if (r < 0) {
-		char shown[512];
-
-		dock_url_redact(cfg->io, shown, sizeof(shown));
-		/* Name the URL: the reason alone does not say which peer. */
-		snprintf(why, sizeof(why), "%s", err);
-		snprintf(err, errlen, "--io %s: %s", shown, why);
-	}
-	return r;
+	return r < 0 ? name_failure(0, err, errlen) : 0;
 }
 
 void dock_io_started(pid_t pid)
@@ -252,29 +436,45 @@ void dock_io_started(pid_t pid)
 	for (i = 0; i < io.nchild; i++)
 		close(io.child_fds[i]);
 	io.nchild = 0;
-	dock_pumps_run();
+	if (io.fanout)
+		dock_fanout_run();
+	else
+		dock_pumps_run();
 }
 
 bool dock_io_busy(void)
 {
-	if (dock_pumps_busy())
+	bool busy = false;
+	int i;
+
+	if (io.fanout ? dock_fanout_busy() : dock_pumps_busy())
 		return true;
 	/* Every byte is out: close the TLS session cleanly and let the log
-	 * file finish its archives; the loop runs while either has work. */
+	 * files finish their archives; the loop runs while either has work. */
 	if (!io.finished) {
 		io.finished = true;
-		if (io.wire.tls != NULL) {
-			dock_tls_close(io.wire.tls);
-			dock_tls_flush(io.wire.tls);
+		for (i = 0; i < DOCK_MAX_IO; i++) {
+			if (io.wire[i].tls != NULL) {
+				dock_tls_close(io.wire[i].tls);
+				dock_tls_flush(io.wire[i].tls);
+			}
+			if (io.lf[i] != NULL)
+				dock_logfile_finish(io.lf[i]);
 		}
-		if (io.lf != NULL)
-			dock_logfile_finish(io.lf);
 	}
-	return io.lf != NULL && dock_logfile_busy(io.lf);
+	for (i = 0; i < DOCK_MAX_IO; i++)
+		busy = busy || (io.lf[i] != NULL && dock_logfile_busy(io.lf[i]));
+	return busy;
 }
 
 void dock_io_close(void)
 {
-	dock_logfile_close(io.lf);
-	io.lf = NULL;
+	int i;
+
+	if (io.fanout)
+		dock_fanout_close();
+	for (i = 0; i < DOCK_MAX_IO; i++) {
+		dock_logfile_close(io.lf[i]);
+		io.lf[i] = NULL;
+	}
 }

@@ -34,7 +34,6 @@
 #include "log.h"
 #include "loop.h"
 #include "rotate.h"
-#include "url.h"
 
 /* Rotated files awaiting compression. A rotation that finds the queue full
  * (the command logs faster than level-1 gzip runs, ~100-200 MB/s) renames
@@ -1223,50 +1222,43 @@ static int set_path(struct dock_logfile *lf, const char *path)
 struct dock_logfile *dock_logfile_open(const char *path, const struct dock_config *cfg,
 				       char *err, size_t errlen)
 {
-	struct dock_io_target *t;
 	struct dock_logfile *lf;
 	struct stat st;
 	off_t end;
 
-	t = malloc(sizeof(*t));
 	lf = calloc(1, sizeof(*lf));
-	if (t == NULL || lf == NULL) {
+	if (lf == NULL) {
 		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	/* A bare path or file://PATH: the caller may pass either. */
-	if (dock_io_parse(path, t, err, errlen) < 0)
-		goto fail;
-	if (t->kind != DOCK_IO_FILE || t->url.path[0] == '\0') {
-		snprintf(err, errlen, "--io: not a file path");
-		goto fail;
+		return NULL;
 	}
 	lf->fd = -1;
 	lf->sync_w.fd = -1;
+	if (path[0] == '\0') {
+		snprintf(err, errlen, "--io: not a file path");
+		goto fail;
+	}
 	lf->direct = cfg->log_rotate_ms == 0 && cfg->log_max_size == 0;
 	if (lf->direct) {
 		/* The command gets this fd itself: O_APPEND, as every other
 		 * writer of the file may expect. */
-		lf->fd = open(t->url.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+		lf->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
 	} else {
 		/* 0666 less the umask, as the shell's `>` creates a file: the
 		 * umask is how the operator says who may read the logs. */
-		lf->fd = open(t->url.path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
+		lf->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
 	}
 	if (lf->fd < 0) {
-		snprintf(err, errlen, "%s: %s", t->url.path, strerror(errno));
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (set_path(lf, t->url.path) < 0 || fstat(lf->fd, &st) < 0) {
-		snprintf(err, errlen, "%s: %s", t->url.path, strerror(errno));
+	if (set_path(lf, path) < 0 || fstat(lf->fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
 	/* Permission bits only: a setuid or setgid bit on a file someone else
 	 * prepared must never pass to files dock (often root) creates. */
 	lf->mode = st.st_mode & 0777;
 	lf->last = -1;
-	free(t);
-	t = NULL;
 	if (lf->direct)
 		return lf;
 
@@ -1286,10 +1278,9 @@ struct dock_logfile *dock_logfile_open(const char *path, const struct dock_confi
 	schedule(lf);
 	return lf;
 fail:
-	if (lf && lf->fd >= 0)
+	if (lf->fd >= 0)
 		close(lf->fd);
 	free(lf);
-	free(t);
 	return NULL;
 }
 

@@ -11,7 +11,8 @@
 
 struct dock_logfile;
 
-/* Opens (creating 0666 less the umask, appending) path. Returns NULL with a
+/* Opens (creating 0666 less the umask, appending) path, a file system path
+ * as it is (the --io URL was parsed by options.c). Returns NULL with a
  * message in err when it cannot be opened: an exit-1 error before the
  * command starts. */
 struct dock_logfile *dock_logfile_open(const char *path, const struct dock_config *cfg,

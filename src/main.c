@@ -56,7 +56,8 @@ static struct {
 	struct dock_watcher sigw;
 	struct dock_timer kill_timer;
 	struct dock_spawn_io sio;
-} d = { .sio = { .fd = { -1, -1, -1 } } };
+} d;	/* zero-filled (bss): an initializer would put all of it, the whole
+	 * configuration included, into the binary's data section */
 
 /* A runtime may start dock with 0, 1 or 2 closed. The first pipe dock
  * made would then take that number, and the command would find its output
@@ -269,6 +270,7 @@ int main(int argc, char **argv)
 	int code;
 	pid_t pid;
 
+	d.sio.fd[0] = d.sio.fd[1] = d.sio.fd[2] = -1;
 	dock_log_start();
 	/* Before anything else, so no signal meant for the command is lost. */
 	if (dock_signals_block() < 0) {

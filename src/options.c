@@ -5,8 +5,6 @@
 #include <strings.h>
 
 #include "duration.h"
-#include "prefix.h"
-#include "url.h"
 #include "signame.h"
 
 /* How one option's value is taken. A handler returns 0, or -1 after writing
@@ -39,6 +37,7 @@ FLAG_SETTER(set_signal_group, signal_group)
 FLAG_SETTER(set_tls_insecure, tls_insecure)
 FLAG_SETTER(set_strict_port_binding, strict_port_binding)
 FLAG_SETTER(set_notify, notify)
+FLAG_SETTER(set_log_timestamps, log_timestamps)
 
 static int set_nonempty(const char **field, const char *v, char *err, size_t errlen)
 {
@@ -50,12 +49,48 @@ static int set_nonempty(const char **field, const char *v, char *err, size_t err
 	return 0;
 }
 
-/* Validated after all options are known (see check_combination), since
- * they need the TLS, URL and colour settings. */
+/* "-" is dock's own stdout and stderr; anything else an --io URL or path.
+ * A file named "-" is still reachable as ./- or file://-. */
 static int set_io(struct dock_config *cfg, const char *v, char *err, size_t errlen)
-{ return set_nonempty(&cfg->io, v, err, errlen); }
+{
+	struct dock_io_target *t;
+	char why[192], shown[160];
+
+	if (cfg->n_io == DOCK_MAX_IO) {
+		snprintf(err, errlen, "at most %d destinations", DOCK_MAX_IO);
+		return -1;
+	}
+	if (set_nonempty(&cfg->io_text[cfg->n_io], v, err, errlen) < 0)
+		return -1;
+	t = &cfg->io[cfg->n_io];
+	if (strcmp(v, "-") == 0) {
+		memset(t, 0, sizeof(*t));
+		t->kind = DOCK_IO_STDIO;
+	} else if (dock_io_parse(v, t, why, sizeof(why)) < 0) {
+		dock_url_redact(v, shown, sizeof(shown));
+		snprintf(err, errlen, "%s in '%.128s'", why, shown);
+		return -1;
+	}
+	cfg->n_io++;
+	return 0;
+}
+
+/* NO_COLOR is read before any option is applied (see dock_options_parse),
+ * so a prefix is parsed, and rendered, where it is given. */
+static int set_prefix(struct dock_prefix *p, const struct dock_config *cfg, const char *v,
+		      char *err, size_t errlen)
+{
+	if (v[0] == '\0') {
+		snprintf(err, errlen, "needs a non-empty value");
+		return -1;
+	}
+	return dock_prefix_parse(v, cfg->no_color, p, err, errlen);
+}
+
 static int set_stdout_prefix(struct dock_config *cfg, const char *v, char *err, size_t errlen)
-{ return set_nonempty(&cfg->stdout_prefix, v, err, errlen); }
+{ return set_prefix(&cfg->stdout_prefix, cfg, v, err, errlen); }
+static int set_stderr_prefix(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+{ return set_prefix(&cfg->stderr_prefix, cfg, v, err, errlen); }
 static int set_web_hook(struct dock_config *cfg, const char *v, char *err, size_t errlen)
 { return set_nonempty(&cfg->web_hook, v, err, errlen); }
 static int set_status_file(struct dock_config *cfg, const char *v, char *err, size_t errlen)
@@ -281,15 +316,23 @@ static const struct option_spec specs[] = {
 	  "exit TO (default 0) when the command exits CODE" },
 	{ "pdeathsig", 0, "SIG", false, false, set_pdeathsig,
 	  "when not PID 1: get SIG when dock's parent dies" },
-	{ "io", 0, "URL", false, false, set_io,
+	{ "io", 0, "URL", true, false, set_io,
 	  "where the command's streams go: PATH, file://, tcp://, tls://,\n"
-	  "                                 unix://, udp://, unixgram://" },
+	  "                                 unix://, udp://, unixgram://, or - (dock's\n"
+	  "                                 own stdout and stderr); repeatable: each\n"
+	  "                                 destination gets every line" },
 	{ "io-connect-timeout", 0, "DURATION", false, false, set_io_connect_timeout,
 	  "wait this long for a tcp, tls or unix --io peer\n"
 	  "                                 that is not up yet (default 5s)" },
 	{ "stdout-prefix", 0, "PREFIX[:COLOR]", false, false, set_stdout_prefix,
 	  "start every output line with PREFIX; COLOR: white,\n"
 	  "                                 green, blue, magenta, yellow, cyan, red" },
+	{ "stderr-prefix", 0, "PREFIX[:COLOR]", false, false, set_stderr_prefix,
+	  "start every stderr line with PREFIX instead\n"
+	  "                                 (default: the --stdout-prefix one)" },
+	{ "log-timestamps", 0, NULL, false, false, set_log_timestamps,
+	  "start every output line with the time it was read:\n"
+	  "                                 RFC 3339, UTC, milliseconds" },
 	{ "tls-insecure", 0, NULL, false, false, set_tls_insecure,
 	  "do not verify TLS certificates (warns once)" },
 	{ "log-rotate", 0, "PERIOD", false, false, set_log_rotate,
@@ -434,25 +477,60 @@ static const struct option_spec *find_short(char c)
 	return NULL;
 }
 
+/* The --io destinations together: what one of them cannot say alone. */
+static int check_io(struct dock_config *cfg, char *err, size_t errlen)
+{
+	char shown[160], other[160];
+	size_t i, j, interactive = 0;
+
+	for (i = 0; i < cfg->n_io; i++) {
+		const struct dock_io_target *t = &cfg->io[i];
+
+		for (j = 0; j < i; j++)
+			if (memcmp(t, &cfg->io[j], sizeof(*t)) == 0) {
+				dock_url_redact(cfg->io_text[i], shown, sizeof(shown));
+				snprintf(err, errlen, "--io: '%.128s' given twice", shown);
+				return -1;
+			}
+		if (t->kind != DOCK_IO_TCP && t->kind != DOCK_IO_TLS && t->kind != DOCK_IO_UNIX)
+			continue;
+		/* The command's terminal and stdin come from the interactive
+		 * stream: two cannot share them. */
+		if (interactive++ > 0) {
+			for (j = 0; j < i; j++)
+				if (cfg->io[j].kind == DOCK_IO_TCP || cfg->io[j].kind == DOCK_IO_TLS ||
+				    cfg->io[j].kind == DOCK_IO_UNIX)
+					break;
+			dock_url_redact(cfg->io_text[j], other, sizeof(other));
+			dock_url_redact(cfg->io_text[i], shown, sizeof(shown));
+			snprintf(err, errlen, "--io: at most one interactive stream (tcp, tls, unix), "
+				 "got '%.100s' and '%.100s'", other, shown);
+			return -1;
+		}
+		/* On a terminal stderr is stdout: nothing tells their lines apart. */
+		if (cfg->stderr_prefix.len != cfg->stdout_prefix.len ||
+		    memcmp(cfg->stderr_prefix.text, cfg->stdout_prefix.text, cfg->stdout_prefix.len) != 0) {
+			dock_url_redact(cfg->io_text[i], shown, sizeof(shown));
+			snprintf(err, errlen, "--stderr-prefix: the interactive --io '%.128s' gives the "
+				 "command a terminal, where stderr is stdout", shown);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Options that only make sense with others, checked once all are known. */
 static int check_combination(struct dock_config *cfg, char *err, size_t errlen)
 {
-	struct dock_io_target target = { .kind = DOCK_IO_INHERIT };
-	struct dock_prefix prefix;
 	char why[256];
-	bool file_io;
+	bool file_io = false;
+	size_t i;
 
-	if (cfg->io != NULL && dock_io_parse(cfg->io, &target, why, sizeof(why)) < 0) {
-		dock_url_redact(cfg->io, err, errlen);
-		snprintf(why + strlen(why), sizeof(why) - strlen(why), " in '%.*s'", 128, err);
-		snprintf(err, errlen, "--io: %s", why);
+	/* Unless given, stderr lines get the stdout prefix. */
+	if (cfg->stderr_prefix.len == 0)
+		cfg->stderr_prefix = cfg->stdout_prefix;
+	if (check_io(cfg, err, errlen) < 0)
 		return -1;
-	}
-	if (cfg->stdout_prefix != NULL &&
-	    dock_prefix_parse(cfg->stdout_prefix, cfg->no_color, &prefix, why, sizeof(why)) < 0) {
-		snprintf(err, errlen, "--stdout-prefix: %s", why);
-		return -1;
-	}
 	if (cfg->web_hook != NULL) {
 		struct dock_url hook;
 
@@ -463,7 +541,8 @@ static int check_combination(struct dock_config *cfg, char *err, size_t errlen)
 			return -1;
 		}
 	}
-	file_io = target.kind == DOCK_IO_FILE;
+	for (i = 0; i < cfg->n_io; i++)
+		file_io = file_io || cfg->io[i].kind == DOCK_IO_FILE;
 
 	if (!file_io && (cfg->log_rotate_ms || cfg->log_max_size)) {
 		snprintf(err, errlen, "%s: needs a file --io", cfg->log_rotate_ms ? "--log-rotate" : "--log-max-size");
@@ -486,6 +565,9 @@ enum dock_options_result dock_options_parse(struct dock_config *cfg, int argc, c
 
 	config_defaults(cfg);
 	err[0] = '\0';
+	/* no-color.org: set and not empty. Known first: prefixes are rendered
+	 * as they are parsed. */
+	cfg->no_color = env_lookup(envp, "NO_COLOR") != NULL && env_lookup(envp, "NO_COLOR")[0] != '\0';
 
 	/* Command line first, only recording which options it sets, so that the
 	 * environment can then fill just the others: a flag wins over DOCK_*. */
@@ -577,8 +659,6 @@ enum dock_options_result dock_options_parse(struct dock_config *cfg, int argc, c
 		snprintf(err, errlen, "no command given (see dock --help)");
 		return DOCK_OPTIONS_USAGE;
 	}
-	/* no-color.org: set and not empty. */
-	cfg->no_color = env_lookup(envp, "NO_COLOR") != NULL && env_lookup(envp, "NO_COLOR")[0] != '\0';
 	if (check_combination(cfg, err, errlen) < 0)
 		return DOCK_OPTIONS_USAGE;
 	cfg->command = &argv[i];

@@ -8,12 +8,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "prefix.h"
+#include "url.h"
+
 #define DOCK_DEFAULT_KILL_TIMEOUT_MS 5000ULL
 #define DOCK_DEFAULT_HOOK_TIMEOUT_MS 10000ULL
 #define DOCK_DEFAULT_IO_CONNECT_TIMEOUT_MS 5000ULL
 #define DOCK_DEFAULT_HOOK_EXIT_TIMEOUT_MS 2000ULL
 #define DOCK_DEFAULT_LOG_KEEP 5
 #define DOCK_MAX_HOOK_HEADERS 16
+#define DOCK_MAX_IO 8		/* --io destinations */
 
 struct dock_config {
 	char **command;			/* NULL-terminated argv of the main command */
@@ -27,10 +31,16 @@ struct dock_config {
 	/* remap_exit[c] is the exit code that replaces c, or -1 for none. */
 	int16_t remap_exit[256];
 
-	/* I/O (--io, --io-connect-timeout, --stdout-prefix, --tls-insecure) */
-	const char *io;			/* NULL: inherit */
-	const char *stdout_prefix;	/* NULL: none */
-	bool no_color;			/* NO_COLOR was set */
+	/* I/O (--io, --io-connect-timeout, --stdout-prefix, --stderr-prefix, --log-timestamps,
+	 * --tls-insecure), parsed: nothing downstream parses them again. */
+	struct dock_io_target io[DOCK_MAX_IO];	/* in the order given */
+	const char *io_text[DOCK_MAX_IO];	/* each as given, for messages only:
+						 * redact it (dock_url_redact) */
+	size_t n_io;				/* 0: the command inherits dock's */
+	struct dock_prefix stdout_prefix;	/* len 0: none */
+	struct dock_prefix stderr_prefix;	/* the stdout one unless given */
+	bool log_timestamps;
+	bool no_color;				/* NO_COLOR was set */
 	bool tls_insecure;
 	uint64_t io_connect_timeout_ms;	/* a stream peer is waited for this long */
 

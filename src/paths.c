@@ -16,7 +16,6 @@ static struct {
 	/* A relative path stayed relative: leaving the directory would
 	 * change what it names. */
 	bool keep_cwd;
-	char io[DOCK_URL_PATH_MAX + sizeof("file://")];
 	char status_file[PATH_MAX];
 } p;
 
@@ -103,19 +102,19 @@ static bool absolute(const char *what, const char *rel, char *out, size_t len)
 
 void dock_paths_resolve(struct dock_config *cfg)
 {
-	static struct dock_io_target t;
 	char abs[PATH_MAX];
-	char why[128];
+	size_t i;
 
-	/* "-" is not a file name but dock's own output. */
-	if (cfg->io != NULL && strcmp(cfg->io, "-") != 0 &&
-	    dock_io_parse(cfg->io, &t, why, sizeof(why)) == 0 && t.kind == DOCK_IO_FILE &&
-	    t.url.path[0] != '/' && absolute("--io", t.url.path, abs, sizeof(abs))) {
-		/* file:// takes everything after it as the path, whatever it
-		 * holds, where a bare path could look like a scheme. */
-		if ((size_t)snprintf(p.io, sizeof(p.io), "file://%s", abs) < sizeof(p.io) &&
-		    strlen(abs) < DOCK_URL_PATH_MAX)
-			cfg->io = p.io;
+	/* Network and socket destinations are connected before dock moves;
+	 * only files are opened again later (rotation reopens by name). */
+	for (i = 0; i < cfg->n_io; i++) {
+		struct dock_io_target *t = &cfg->io[i];
+
+		if (t->kind != DOCK_IO_FILE || t->url.path[0] == '/' ||
+		    !absolute("--io", t->url.path, abs, sizeof(abs)))
+			continue;
+		if (strlen(abs) < sizeof(t->url.path))
+			memcpy(t->url.path, abs, strlen(abs) + 1);
 		else
 			p.keep_cwd = true;
 	}

@@ -1,5 +1,6 @@
-/* The line prefixer for --stdout-prefix. Pure: it reads and writes only the
- * caller's buffers, so the stream code decides when to read and write. */
+/* The line prefixer for --stdout-prefix, --stderr-prefix and
+ * --log-timestamps. Pure: it reads and writes only the caller's buffers, so
+ * the stream code decides when to read, write and look at the clock. */
 #include "prefix.h"
 
 #include <stdio.h>
@@ -114,6 +115,86 @@ static const char *find_newline(const char *s, size_t n)
 	return memchr(s, '\n', n);
 }
 
+static void put2(char *at, unsigned v)
+{
+	at[0] = (char)('0' + v / 10);
+	at[1] = (char)('0' + v % 10);
+}
+
+static void put_ms(char *stamp, long nsec)
+{
+	unsigned ms = (unsigned)(nsec / 1000000);
+
+	stamp[20] = (char)('0' + ms / 100);
+	put2(stamp + 21, ms % 100);
+}
+
+/* 9999-12-31T23:59:59 UTC, the last second four year digits can show. */
+#define STAMP_SEC_MAX 253402300799LL
+
+void dock_stamp_format(int64_t sec, long nsec, char *out)
+{
+	int64_t days, z, era;
+	unsigned sod, doe, yoe, doy, mp, day, month;
+	long year;
+
+	if (sec < 0) {
+		sec = 0;
+		nsec = 0;
+	} else if (sec > STAMP_SEC_MAX) {
+		sec = STAMP_SEC_MAX;
+		nsec = 999999999;
+	}
+	if (nsec < 0 || nsec > 999999999)
+		nsec = 0;
+	days = sec / 86400;
+	sod = (unsigned)(sec % 86400);
+	/* Days to a civil date (the proleptic Gregorian calendar, eras of 400
+	 * years starting on March 1st), as Howard Hinnant's "chrono-compatible
+	 * low-level date algorithms" describe it: no table, no time zone, no
+	 * libc state, so the static binary needs no zoneinfo and no lock. */
+	z = days + 719468;
+	era = z / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	day = doy - (153 * mp + 2) / 5 + 1;
+	month = mp < 10 ? mp + 3 : mp - 9;
+	year = (long)yoe + (long)era * 400 + (month <= 2);
+
+	put2(out, (unsigned)(year / 100));
+	put2(out + 2, (unsigned)(year % 100));
+	out[4] = '-';
+	put2(out + 5, month);
+	out[7] = '-';
+	put2(out + 8, day);
+	out[10] = 'T';
+	put2(out + 11, sod / 3600);
+	out[13] = ':';
+	put2(out + 14, sod / 60 % 60);
+	out[16] = ':';
+	put2(out + 17, sod % 60);
+	out[19] = '.';
+	put_ms(out, nsec);
+	out[23] = 'Z';
+	out[24] = ' ';
+}
+
+void dock_prefix_stamp(struct dock_prefix_state *st, int64_t sec, long nsec)
+{
+	/* Reads come far more often than seconds change: most need only their
+	 * milliseconds written anew. */
+	if (st->stamp_len == DOCK_STAMP_LEN && st->stamp_sec == sec && sec >= 0 &&
+	    sec <= STAMP_SEC_MAX && nsec >= 0 && nsec <= 999999999) {
+		put_ms(st->stamp, nsec);
+		return;
+	}
+	dock_stamp_format(sec, nsec, st->stamp);
+	st->stamp_sec = sec;
+	st->stamp_len = DOCK_STAMP_LEN;
+}
+
 size_t dock_prefix_apply(const struct dock_prefix *p, struct dock_prefix_state *st,
 			 const char *in, size_t inlen, char *out, size_t outcap, size_t *consumed)
 {
@@ -128,11 +209,13 @@ size_t dock_prefix_apply(const struct dock_prefix *p, struct dock_prefix_state *
 		const char *nl;
 
 		if (!st->mid_line) {
-			/* The prefix goes out only with the first byte of its line
+			/* The head goes out only with the first byte of its line
 			 * beside it: written at a final '\n' it would dangle at the
 			 * end of the output, the original's known bug. */
-			if (outcap - used < p->len + 1)
+			if (outcap - used < st->stamp_len + p->len + 1)
 				break;
+			memcpy(out + used, st->stamp, st->stamp_len);
+			used += st->stamp_len;
 			memcpy(out + used, p->text, p->len);
 			used += p->len;
 			st->mid_line = true;

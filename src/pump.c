@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -19,7 +20,7 @@
 #define MAX_PUMPS 4
 #define MAX_ENDS 8
 
-enum { MOVED_NONE = 0, WOULD_BLOCK = -1, DEAD = -2 };
+enum { MOVED_NONE = 0, WOULD_BLOCK = DOCK_END_WOULD_BLOCK, DEAD = DOCK_END_DEAD };
 
 static struct dock_pump *pumps[MAX_PUMPS];
 static int npumps;
@@ -42,6 +43,14 @@ void dock_end_init(struct dock_end *e, enum dock_end_type type, int fd)
 	e->w.fd = fd;
 	e->w.cb = on_end_event;
 	e->w.data = e;
+}
+
+void dock_pump_stamp(struct dock_prefix_state *st)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	dock_prefix_stamp(st, (int64_t)ts.tv_sec, ts.tv_nsec);
 }
 
 static void add_end(struct dock_end *e)
@@ -80,8 +89,7 @@ int dock_pump_init(struct dock_pump *p, struct dock_end *from, struct dock_end *
 	return 0;
 }
 
-/* Returns bytes read, 0 at end of stream, WOULD_BLOCK. */
-static ssize_t end_read(struct dock_end *e, char *buf, size_t len)
+ssize_t dock_end_read(struct dock_end *e, char *buf, size_t len)
 {
 	ssize_t n;
 
@@ -117,8 +125,7 @@ static ssize_t end_read(struct dock_end *e, char *buf, size_t len)
 	}
 }
 
-/* Returns bytes taken, WOULD_BLOCK, or DEAD when the end refuses for good. */
-static ssize_t end_write(struct dock_end *e, const char *buf, size_t len)
+ssize_t dock_end_write(struct dock_end *e, const char *buf, size_t len)
 {
 	ssize_t n;
 	int r;
@@ -160,6 +167,13 @@ static ssize_t end_write(struct dock_end *e, const char *buf, size_t len)
 	}
 }
 
+/* The most a line's head takes: the prefix, and the stamp with
+ * --log-timestamps. */
+static size_t head_max(const struct dock_pump *p)
+{
+	return p->timestamps ? DOCK_LINE_HEAD_MAX : DOCK_PREFIX_MAX;
+}
+
 static void mark_dead(struct dock_end *e)
 {
 	if (!e->write_dead)
@@ -179,7 +193,7 @@ static int flush_datagrams(struct dock_pump *p)
 		char *nl = memchr(start, '\n', p->out_len);
 		size_t line = nl ? (size_t)(nl - start) : p->out_len;
 		size_t chunk = line < DGRAM_MAX ? line : DGRAM_MAX;
-		bool full = p->out_len > DOCK_PUMP_BUFSIZE - DOCK_PREFIX_MAX - 1;
+		bool full = p->out_len > DOCK_PUMP_BUFSIZE - head_max(p) - 1;
 		ssize_t n;
 
 		if (nl == NULL && chunk == line && !p->eof && !full) {
@@ -192,7 +206,7 @@ static int flush_datagrams(struct dock_pump *p)
 		} else if (chunk == 0) {
 			n = 0;	/* an empty line: nothing to send */
 		} else {
-			n = end_write(p->to, start, chunk);
+			n = dock_end_write(p->to, start, chunk);
 			if (n == WOULD_BLOCK)
 				return progress;
 			if (n == DEAD) {
@@ -225,7 +239,7 @@ static int flush_out(struct dock_pump *p)
 			p->out_len = 0;
 			break;
 		}
-		n = end_write(p->to, p->out + p->out_off, p->out_len);
+		n = dock_end_write(p->to, p->out + p->out_off, p->out_len);
 		if (n == WOULD_BLOCK)
 			return progress;
 		if (n == DEAD) {
@@ -256,7 +270,7 @@ static size_t out_room(const struct dock_pump *p)
 	if (p->out_len == 0)
 		return DOCK_PUMP_BUFSIZE;
 	if (p->to->type == DOCK_END_DGRAM && p->out_off == 0 &&
-	    p->out_len < DOCK_PUMP_BUFSIZE - DOCK_PREFIX_MAX - 1)
+	    p->out_len < DOCK_PUMP_BUFSIZE - head_max(p) - 1)
 		return DOCK_PUMP_BUFSIZE - p->out_len;
 	return 0;
 }
@@ -272,7 +286,7 @@ static int pump_step(struct dock_pump *p)
 	if (room == 0)
 		return progress;
 	if (p->prefix != NULL && p->raw_len > 0) {
-		if (room <= DOCK_PREFIX_MAX)
+		if (room <= head_max(p))
 			return progress;
 		n = (ssize_t)dock_prefix_apply(p->prefix, &p->pst, p->raw + p->raw_off, p->raw_len,
 					       p->out + p->out_len, room, &consumed);
@@ -299,13 +313,15 @@ static int pump_step(struct dock_pump *p)
 		return 1;
 	}
 	if (p->prefix != NULL) {
-		n = end_read(p->from, p->raw, DOCK_PUMP_BUFSIZE / 2);
+		n = dock_end_read(p->from, p->raw, DOCK_PUMP_BUFSIZE / 2);
 		if (n > 0) {
 			p->raw_off = 0;
 			p->raw_len = (size_t)n;
+			if (p->timestamps)
+				dock_pump_stamp(&p->pst);
 		}
 	} else {
-		n = end_read(p->from, p->out + p->out_len, room);
+		n = dock_end_read(p->from, p->out + p->out_len, room);
 		if (n > 0)
 			p->out_len += (size_t)n;
 	}
@@ -324,22 +340,10 @@ static bool wants_input(const struct dock_pump *p)
 	return !p->eof && p->raw_len == 0 && out_room(p) > 0;
 }
 
-static void update_interest(struct dock_end *e)
+void dock_end_watch(struct dock_end *e, uint32_t ev)
 {
-	uint32_t ev = 0;
-	int i;
-
 	if (!e->pollable)
 		return;
-	for (i = 0; i < npumps; i++) {
-		struct dock_pump *p = pumps[i];
-
-		if (p->from == e && wants_input(p))
-			ev |= EPOLLIN;
-		if (p->to == e && p->out_len > 0 && !e->write_dead &&
-		    !(e->type == DOCK_END_DGRAM && out_room(p) > 0 && !p->eof))
-			ev |= EPOLLOUT;
-	}
 	/* TLS records may wait in the engine after the pump's bytes went in. */
 	if (e->type == DOCK_END_TLS && !e->write_dead)
 		ev |= ev != 0 ? dock_tls_events(e->tls) : (dock_tls_events(e->tls) & EPOLLOUT);
@@ -366,6 +370,23 @@ static void update_interest(struct dock_end *e)
 	e->events = ev;
 }
 
+static void update_interest(struct dock_end *e)
+{
+	uint32_t ev = 0;
+	int i;
+
+	for (i = 0; i < npumps; i++) {
+		struct dock_pump *p = pumps[i];
+
+		if (p->from == e && wants_input(p))
+			ev |= EPOLLIN;
+		if (p->to == e && p->out_len > 0 && !e->write_dead &&
+		    !(e->type == DOCK_END_DGRAM && out_room(p) > 0 && !p->eof))
+			ev |= EPOLLOUT;
+	}
+	dock_end_watch(e, ev);
+}
+
 static struct dock_timer again;
 
 static void run_again(struct dock_timer *t)
@@ -383,7 +404,7 @@ static bool work_left(void)
 	for (i = 0; i < npumps; i++) {
 		struct dock_pump *p = pumps[i];
 
-		if (p->raw_len > 0 && out_room(p) > DOCK_PREFIX_MAX)
+		if (p->raw_len > 0 && out_room(p) > head_max(p))
 			return true;
 		if (p->out_len > 0 && !p->to->pollable && !p->to->write_dead)
 			return true;

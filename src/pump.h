@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "logfile.h"
 #include "loop.h"
@@ -42,7 +43,8 @@ typedef void (*dock_pump_eof_fn)(struct dock_pump *p);
 
 struct dock_pump {
 	struct dock_end *from, *to;
-	const struct dock_prefix *prefix;	/* NULL: no prefix */
+	const struct dock_prefix *prefix;	/* NULL: bytes pass as they are */
+	bool timestamps;			/* with a prefix (len 0 allowed) */
 	struct dock_prefix_state pst;
 	dock_pump_eof_fn on_eof;		/* the source ended */
 	bool input;				/* peer to command: not drained at exit */
@@ -59,6 +61,25 @@ struct dock_pump {
 /* Prepares an end; fd must be non-blocking unless the end is a regular
  * file. */
 void dock_end_init(struct dock_end *e, enum dock_end_type type, int fd);
+
+enum { DOCK_END_WOULD_BLOCK = -1, DOCK_END_DEAD = -2 };
+
+/* Reads from an end: bytes read, 0 at its end (or a reset, or a pty whose
+ * last slave closed), or DOCK_END_WOULD_BLOCK. */
+ssize_t dock_end_read(struct dock_end *e, char *buf, size_t len);
+
+/* Writes to an end: bytes taken (a datagram end: one datagram, all of
+ * len), DOCK_END_WOULD_BLOCK, or DOCK_END_DEAD when it refuses for good. */
+ssize_t dock_end_write(struct dock_end *e, const char *buf, size_t len);
+
+/* Makes epoll watch e for ev (EPOLLIN, EPOLLOUT; a TLS end adds what its
+ * engine waits for); an end that waits for nothing leaves epoll, and one
+ * epoll refuses (a regular file, /dev/null) becomes not pollable. */
+void dock_end_watch(struct dock_end *e, uint32_t ev);
+
+/* Reads the wall clock and makes it the stamp of the lines st starts from
+ * now on (--log-timestamps): called once per read from the command. */
+void dock_pump_stamp(struct dock_prefix_state *st);
 
 /* Sets up a pump (allocating its buffers) and registers its ends. */
 int dock_pump_init(struct dock_pump *p, struct dock_end *from, struct dock_end *to,

@@ -29,6 +29,8 @@ enum dock_io_kind {
 	DOCK_IO_UNIX,		/* unix://PATH */
 	DOCK_IO_UDP,		/* udp, udp4, udp6 */
 	DOCK_IO_UNIXGRAM,	/* unixgram://PATH */
+	DOCK_IO_STDIO,		/* "-": dock's own stdout and stderr (not a URL:
+				 * options.c recognises it) */
 };
 
 struct dock_io_target {

@@ -172,6 +172,77 @@ UNIT_SUITE(test_options)
 		CHECK_EQ_INT(parse_env(env, "x", (char *)NULL), DOCK_OPTIONS_USAGE);
 		CHECK(strstr(err, "DOCK_THUG") != NULL);
 	}
+	/* --io: repeatable, parsed here once; "-" is dock's own streams. */
+	CHECK_EQ_INT(parse("x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.n_io, 0);
+	CHECK_EQ_INT(parse("--io", "-", "--io", "file://tcp://x:1", "--io=udp://[::1]:514", "x"),
+		     DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.n_io, 3);
+	CHECK_EQ_INT(cfg.io[0].kind, DOCK_IO_STDIO);
+	CHECK_EQ_INT(cfg.io[1].kind, DOCK_IO_FILE);
+	CHECK_EQ_STR(cfg.io[1].url.path, "tcp://x:1");
+	CHECK_EQ_INT(cfg.io[2].kind, DOCK_IO_UDP);
+	CHECK_EQ_STR(cfg.io[2].url.host, "::1");
+	CHECK_EQ_STR(cfg.io_text[2], "udp://[::1]:514");
+	CHECK_EQ_INT(parse("--io", "./-", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.io[0].kind, DOCK_IO_FILE);
+	CHECK_EQ_INT(parse("--io", "-", "--io", "-", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "--io") && strstr(err, "twice"));
+	CHECK_EQ_INT(parse("--io", "a.log", "--io", "file://a.log", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--io", "tcp://h:1", "--io", "unix:///s", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "interactive") && strstr(err, "tcp://h:1") && strstr(err, "unix:///s"));
+	CHECK_EQ_INT(parse("--io", "tcp://u:pw@h:1", "--io", "tls://h:2", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "pw") == NULL);
+	CHECK_EQ_INT(parse("--io", "a", "--io", "b", "--io", "c", "--io", "d", "--io", "e", "--io", "f",
+			   "--io", "g", "--io", "h", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.n_io, DOCK_MAX_IO);
+	CHECK_EQ_INT(parse("--io", "a", "--io", "b", "--io", "c", "--io", "d", "--io", "e", "--io", "f",
+			   "--io", "g", "--io", "h", "--io", "i", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "at most 8") != NULL);
+	CHECK_EQ_INT(parse("--io", "-", "--log-rotate", "1h", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--io", "-", "--io", "a.log", "--log-rotate", "1h", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(parse("--io", "", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "--io") && strstr(err, "non-empty"));
+	{
+		char *env[] = { "DOCK_IO=- a.log,udp://h:9", NULL };
+
+		CHECK_EQ_INT(parse_env(env, "x", (char *)NULL), DOCK_OPTIONS_RUN);
+		CHECK_EQ_INT(cfg.n_io, 3);
+		CHECK_EQ_INT(cfg.io[2].kind, DOCK_IO_UDP);
+		/* A flag wins over the variable, all of it. */
+		CHECK_EQ_INT(parse_env(env, "--io", "b.log", "x", (char *)NULL), DOCK_OPTIONS_RUN);
+		CHECK_EQ_INT(cfg.n_io, 1);
+	}
+
+	/* Prefixes and stamps: parsed here, NO_COLOR applied, stderr's from
+	 * stdout's unless given. */
+	CHECK_EQ_INT(parse("--stdout-prefix", "o :red", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_STR(cfg.stdout_prefix.text, "\033[31;1mo \033[0m");
+	CHECK_EQ_STR(cfg.stderr_prefix.text, cfg.stdout_prefix.text);
+	CHECK(!cfg.log_timestamps);
+	CHECK_EQ_INT(parse("--stderr-prefix", "e ", "--log-timestamps", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(cfg.stdout_prefix.len, 0);
+	CHECK_EQ_STR(cfg.stderr_prefix.text, "e ");
+	CHECK(cfg.log_timestamps);
+	{
+		char *env[] = { "NO_COLOR=1", "DOCK_STDERR_PREFIX=e:green", "DOCK_LOG_TIMESTAMPS=yes", NULL };
+
+		CHECK_EQ_INT(parse_env(env, "--stdout-prefix", "o:blue", "x", (char *)NULL),
+			     DOCK_OPTIONS_RUN);
+		CHECK_EQ_STR(cfg.stdout_prefix.text, "o");
+		CHECK_EQ_STR(cfg.stderr_prefix.text, "e");
+		CHECK(cfg.log_timestamps);
+	}
+	CHECK_EQ_INT(parse("--stderr-prefix", "x:nope", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "--stderr-prefix") && strstr(err, "nope"));
+	CHECK_EQ_INT(parse("--stderr-prefix", "", "x"), DOCK_OPTIONS_USAGE);
+	CHECK_EQ_INT(parse("--io", "tcp://h:1", "--stderr-prefix", "e ", "x"), DOCK_OPTIONS_USAGE);
+	CHECK(strstr(err, "--stderr-prefix") && strstr(err, "terminal"));
+	/* The same prefix twice tells nothing apart: allowed on a terminal. */
+	CHECK_EQ_INT(parse("--io", "tcp://h:1", "--stdout-prefix", "p", "--stderr-prefix", "p", "x"),
+		     DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(parse("--log-timestamps=1", "x"), DOCK_OPTIONS_USAGE);
+
 	CHECK(dock_options_is_own_env("DOCK_THUG=1"));
 	CHECK(!dock_options_is_own_env("DOCKER_HOST=x"));
 	CHECK(!dock_options_is_own_env("PATH=/bin"));

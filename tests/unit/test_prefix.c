@@ -1,4 +1,5 @@
 #include <stdlib.h>
+#include <time.h>
 
 #include "prefix.h"
 #include "unit.h"
@@ -171,7 +172,7 @@ static size_t through(const struct dock_prefix *p, struct dock_prefix_state *st,
 
 static void test_apply(void)
 {
-	struct dock_prefix_state st;
+	struct dock_prefix_state st = { false };
 	char out[512], want[512];
 	size_t w, consumed, n, i, j;
 	const char *in;
@@ -327,10 +328,135 @@ static void test_apply_scan(void)
 	CHECK(ok);
 }
 
+/* The libc's own rendering of a time, as the reference. */
+static void reference_stamp(int64_t sec, long nsec, char *out)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03ldZ ", nsec / 1000000);
+}
+
+static void test_stamp(void)
+{
+	static const int64_t fixed[] = {
+		0, 59, 86399, 86400, 951782400 /* 2000-02-29 */, 951868800, 1709164800,
+		4107542400LL /* 2100-03-01 */, 1798761599, 1796506790 /* 2026-12-05 */,
+		253402300799LL,
+	};
+	char got[DOCK_STAMP_LEN + 1], want[32];
+	unsigned seed = 777;
+	size_t i;
+	bool ok = true;
+
+	got[DOCK_STAMP_LEN] = '\0';
+	dock_stamp_format(1796506790, 123456789, got);
+	CHECK_EQ_STR(got, "2026-12-05T21:39:50.123Z ");
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		dock_stamp_format(fixed[i], 999999999, got);
+		reference_stamp(fixed[i], 999999999, want);
+		CHECK_EQ_STR(got, want);
+	}
+	for (i = 0; i < 200000; i++) {
+		int64_t sec = ((int64_t)rand_r(&seed) << 16 ^ rand_r(&seed)) % 253402300800LL;
+		long nsec = rand_r(&seed) % 1000000000L;
+
+		dock_stamp_format(sec, nsec, got);
+		reference_stamp(sec, nsec, want);
+		ok = ok && strcmp(got, want) == 0;
+	}
+	CHECK(ok);
+	/* Out of range: clamped, never longer or shorter. */
+	dock_stamp_format(-1, 5, got);
+	CHECK_EQ_STR(got, "1970-01-01T00:00:00.000Z ");
+	dock_stamp_format(253402300800LL, 0, got);
+	CHECK_EQ_STR(got, "9999-12-31T23:59:59.999Z ");
+	dock_stamp_format(INT64_MAX, 0, got);
+	CHECK_EQ_STR(got, "9999-12-31T23:59:59.999Z ");
+	dock_stamp_format(5, -1, got);
+	CHECK_EQ_STR(got, "1970-01-01T00:00:05.000Z ");
+	dock_stamp_format(5, 1000000000, got);
+	CHECK_EQ_STR(got, "1970-01-01T00:00:05.000Z ");
+
+	/* The state's cached second: a later read in the same second changes
+	 * only the milliseconds, another second the whole stamp. */
+	{
+		struct dock_prefix_state st = { false };
+
+		dock_prefix_stamp(&st, 1796506790, 1000000);
+		CHECK_EQ_INT(st.stamp_len, DOCK_STAMP_LEN);
+		CHECK(memcmp(st.stamp, "2026-12-05T21:39:50.001Z ", DOCK_STAMP_LEN) == 0);
+		dock_prefix_stamp(&st, 1796506790, 999000000);
+		CHECK(memcmp(st.stamp, "2026-12-05T21:39:50.999Z ", DOCK_STAMP_LEN) == 0);
+		dock_prefix_stamp(&st, 1796506791, 0);
+		CHECK(memcmp(st.stamp, "2026-12-05T21:39:51.000Z ", DOCK_STAMP_LEN) == 0);
+		dock_prefix_stamp(&st, 253402300800LL, 0);
+		dock_prefix_stamp(&st, 253402300800LL, 0);
+		CHECK(memcmp(st.stamp, "9999-12-31T23:59:59.999Z ", DOCK_STAMP_LEN) == 0);
+	}
+}
+
+/* Stamps go before the prefix, a line carries the stamp that was current
+ * when its first byte was rendered, and a line's rest gets none. */
+static void test_apply_stamped(void)
+{
+	struct dock_prefix_state st = { false };
+	struct dock_prefix none = { .len = 0 };
+	char out[512];
+	size_t w, consumed;
+
+	CHECK_EQ_INT(dock_prefix_parse("web :green", false, &pfx, err, sizeof(err)), 0);
+	dock_prefix_stamp(&st, 1796506790, 123000000);
+	w = dock_prefix_apply(&pfx, &st, "one\ntw", 7, out, sizeof(out), &consumed);
+	out[w] = '\0';
+	CHECK_EQ_STR(out, "2026-12-05T21:39:50.123Z \033[32;1mweb \033[0mone\n"
+			  "2026-12-05T21:39:50.123Z \033[32;1mweb \033[0mtw");
+	/* The next read, a second later, ends the partial line: no stamp for
+	 * it; the line after carries the new time. */
+	dock_prefix_stamp(&st, 1796506791, 0);
+	w = dock_prefix_apply(&pfx, &st, "o\nthree\n", 8, out, sizeof(out), &consumed);
+	out[w] = '\0';
+	CHECK_EQ_STR(out, "o\n2026-12-05T21:39:51.000Z \033[32;1mweb \033[0mthree\n");
+
+	/* Stamps alone (no prefix). */
+	st.mid_line = false;
+	w = dock_prefix_apply(&none, &st, "a\n\nb", 5, out, sizeof(out), &consumed);
+	out[w] = '\0';
+	CHECK_EQ_STR(out, "2026-12-05T21:39:51.000Z a\n2026-12-05T21:39:51.000Z \n"
+			  "2026-12-05T21:39:51.000Z b");
+
+	/* The head is written only with room for it and one byte more. */
+	CHECK_EQ_INT(dock_prefix_parse("p ", false, &pfx, err, sizeof(err)), 0);
+	st.mid_line = false;
+	CHECK_EQ_INT(dock_prefix_apply(&pfx, &st, "xy", 2, out, DOCK_STAMP_LEN + 2, &consumed), 0);
+	CHECK_EQ_INT(consumed, 0);
+	w = dock_prefix_apply(&pfx, &st, "xy", 2, out, DOCK_STAMP_LEN + 3, &consumed);
+	CHECK_EQ_INT(w, DOCK_STAMP_LEN + 3);
+	CHECK_EQ_INT(consumed, 1);
+	/* The longest head always fits a buffer of DOCK_LINE_HEAD_MAX. */
+	{
+		char spec[DOCK_PREFIX_MAX];
+		static char big[DOCK_LINE_HEAD_MAX];
+
+		memset(spec, 'p', sizeof(spec));
+		spec[DOCK_PREFIX_MAX - 1] = '\0';
+		CHECK_EQ_INT(dock_prefix_parse(spec, false, &pfx, err, sizeof(err)), 0);
+		st.mid_line = false;
+		w = dock_prefix_apply(&pfx, &st, "xy", 2, big, sizeof(big), &consumed);
+		CHECK_EQ_INT(w, DOCK_LINE_HEAD_MAX);
+		CHECK_EQ_INT(consumed, 1);
+	}
+}
+
 UNIT_SUITE(test_prefix)
 {
 	test_parse();
 	test_apply();
 	test_apply_scan();
 	test_apply_random();
+	test_stamp();
+	test_apply_stamped();
 }

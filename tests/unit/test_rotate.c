@@ -444,11 +444,24 @@ UNIT_SUITE(test_rotate_logfile)
 		dock_logfile_close(lf);
 	}
 
-	/* file:// is accepted; a missing directory is an error naming it. */
-	snprintf(path, sizeof(path), "file://%s/other.log", scratch_dir);
-	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
-	CHECK(lf != NULL);
-	dock_logfile_close(lf);
+	/* The path is taken as it is (options.c parsed the URL): with a
+	 * directory "tcp:", "tcp://x:1" is the file tcp:/x:1. A missing
+	 * directory is an error naming it. */
+	{
+		char dir[512], file[600];
+		struct stat st;
+
+		snprintf(dir, sizeof(dir), "%s/tcp:", scratch_dir);
+		CHECK(mkdir(dir, 0700) == 0);
+		snprintf(path, sizeof(path), "%s/tcp://x:1", scratch_dir);
+		lf = dock_logfile_open(path, &cfg, err, sizeof(err));
+		CHECK(lf != NULL);
+		dock_logfile_close(lf);
+		snprintf(file, sizeof(file), "%s/x:1", dir);
+		CHECK(stat(file, &st) == 0 && S_ISREG(st.st_mode));
+		unlink(file);
+		rmdir(dir);
+	}
 	snprintf(path, sizeof(path), "%s/missing/app.log", scratch_dir);
 	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
 	CHECK(lf == NULL);
