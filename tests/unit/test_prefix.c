@@ -19,7 +19,7 @@ static const char *render(const char *spec, bool no_color)
 	return pfx.text;
 }
 
-static void test_parse(void)
+UNIT_SUITE(test_prefix_parse)
 {
 	static const struct {
 		const char *name;
@@ -169,7 +169,7 @@ static size_t through(const struct dock_prefix *p, struct dock_prefix_state *st,
 	return o;
 }
 
-static void test_apply(void)
+UNIT_SUITE(test_prefix_apply)
 {
 	struct dock_prefix_state st;
 	char out[512], want[512];
@@ -272,7 +272,7 @@ static void test_apply(void)
 
 /* Random streams of short lines, random chunking and random output sizes
  * (down to the least that progresses) against the byte-by-byte reference. */
-static void test_apply_random(void)
+UNIT_SUITE(test_prefix_apply_random)
 {
 	static char in[2048], want[2048 * 40], got[2048 * 40];
 	static const char *specs[] = { "p", "web :green", "[svc] ", ":x:yellow", "12:30 " };
@@ -304,7 +304,7 @@ static void test_apply_random(void)
 
 /* The newline scan works in 16-byte blocks: a newline at each position of
  * a few blocks, with the buffer starting at each alignment. */
-static void test_apply_scan(void)
+UNIT_SUITE(test_prefix_apply_scan)
 {
 	static char in[80], got[512], want[512];
 	size_t k, a, w, g, consumed;
@@ -325,12 +325,4 @@ static void test_apply_scan(void)
 		}
 	}
 	CHECK(ok);
-}
-
-UNIT_SUITE(test_prefix)
-{
-	test_parse();
-	test_apply();
-	test_apply_scan();
-	test_apply_random();
 }
