@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 			passed++;
 		else
 			failed++;
-		printf("%-28s %s\n", suites[i].name, unit_failures == before ? "ok" : "FAILED");
+		printf("%-36s %s\n", suites[i].name, unit_failures == before ? "ok" : "FAILED");
 	}
 	if (list)
 		return 0;
