@@ -200,7 +200,7 @@ def wait_for(predicate, timeout=10.0, what="the condition", step=0.01):
             return v
         if time.monotonic() >= deadline:
             raise AssertionError(f"{what} did not happen within {timeout}s (x{load_factor():.1f} for load)")
-        time.sleep(step)
+        time.sleep(step)  # poll step
 
 
 def _proc_state_and_wakeups(pid):
@@ -401,7 +401,7 @@ class Dock:
                 return self._dock_pid
             if self.proc.poll() is not None:
                 break
-            time.sleep(0.01)
+            time.sleep(0.01)  # poll step: no event gives the pid
         raise AssertionError(f"cannot find dock's pid ({self.mode}); "
                              f"stdout={self.out.lines!r} stderr={self.err.lines!r}")
 

@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from conftest import DOCK, PATH, dock_plain, helper
+from conftest import wait_asleep, wait_for
 
 TIMEOUT = "2s"          # --web-hook-timeout of most tests
 
@@ -242,7 +243,7 @@ def test_three_statuses_in_order(run, server, mode):
     rc, out, err = d.finish()
     assert rc == 128 + 15, err
     reqs = srv.wait_requests(3, err=d.err.lines)
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: dock exited; no further request may come
     assert len(srv.requests) == 3, srv.statuses()
     assert [r.status for r in reqs] == ["starting", "running", "crashed"]
     for r, st in zip(reqs, ["starting", "running", "crashed"]):
@@ -346,7 +347,7 @@ def test_5xx_retried_then_delivered_once(run, server):
     rc, out, err = d.finish()
     assert rc == 0
     srv.wait_requests(5, err=d.err.lines)
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: dock exited; no further request may come
     assert srv.statuses() == ["starting", "starting", "starting", "running", "crashed"]
     # backoff: 100 ms, then 200 ms
     gaps = [srv.requests[i + 1].at - srv.requests[i].at for i in range(2)]
@@ -360,7 +361,7 @@ def test_4xx_not_retried(run, server):
                       "@exitwith", "0"])
     rc, out, err = d.finish()
     assert rc == 0
-    time.sleep(0.3)
+    time.sleep(0.3)  # window: dock exited; no further request may come
     assert srv.statuses() == ["starting", "running", "crashed"]
     lines = hook_lines(err)
     assert len(lines) == 3, err
@@ -378,7 +379,7 @@ def test_interim_and_chunked_responses(run, server):
     d = run("plain", ["--web-hook", srv.url(), "@exitwith", "0"])
     rc, out, err = d.finish()
     assert rc == 0
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: dock exited; no further request may come
     assert srv.statuses() == ["starting", "running", "crashed"]
     assert hook_lines(err) == [], err
 
@@ -388,7 +389,7 @@ def test_close_delimited_response(run, server):
     d = run("plain", ["--web-hook", srv.url(), "@exitwith", "0"])
     rc, out, err = d.finish()
     assert rc == 0
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: dock exited; no further request may come
     assert srv.statuses() == ["starting", "running", "crashed"]
     assert hook_lines(err) == [], err
 
@@ -398,7 +399,7 @@ def test_malformed_response_not_retried(run, server):
     d = run("plain", ["--web-hook", srv.url(), "--web-hook-timeout", "5s", "@exitwith", "0"])
     rc, out, err = d.finish()
     assert rc == 0
-    time.sleep(0.3)
+    time.sleep(0.3)  # window: dock exited; no further request may come
     assert srv.statuses() == ["starting", "running", "crashed"]
     lines = hook_lines(err)
     assert len(lines) == 3 and all("malformed" in l for l in lines), err
@@ -432,10 +433,11 @@ def test_idle_after_delivery_makes_no_wakeups(run, server):
     d = run("plain", ["--web-hook", srv.url(), "@sigrec", "-x", "TERM:0"])
     d.out.expect(r"^main ready")
     srv.wait_requests(2, err=d.err.lines)
-    time.sleep(0.3)                 # the connection is closed, timers cancelled
+    wait_for(lambda: not psutil.Process(d.dock_pid).connections("inet"), what="the hook connection closing")
+    wait_asleep(d.dock_pid)         # then dock is idle: connection closed, timers cancelled
     p = psutil.Process(d.dock_pid)
     before = p.num_ctx_switches()
-    time.sleep(1.0)
+    time.sleep(1.0)                 # the window watched: any wake-up in it is a fault
     after = p.num_ctx_switches()
     assert after.voluntary - before.voluntary == 0, "dock woke up while idle"
     d.kill("TERM")
@@ -559,7 +561,7 @@ def test_https_untrusted_certificate_refused(run, server, certs):
     rc, out, err = d.finish()
     assert rc == 0
     assert d.elapsed < 2.5, "a certificate failure is not worth retrying"
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: dock exited; no further request may come
     assert srv.requests == []
     lines = hook_lines(err)
     assert len(lines) == 3, err
@@ -618,7 +620,7 @@ def _read_status(path, want, timeout=5.0):
                 return doc
         except FileNotFoundError:
             pass
-        time.sleep(0.01)
+        time.sleep(0.01)            # poll step: no event says the file was replaced
     raise AssertionError(f"status file never said {want!r}; last: {doc!r}")
 
 
@@ -670,7 +672,7 @@ def test_status_file_starting_while_not_ready(run, tmp_path):
     d = run("plain", ["--status-file", str(path), "--bind-port", str(free_port()),
                       "@sigrec", "-x", "TERM:0"])
     d.out.expect(r"^main ready")
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: the file must not turn to running
     doc = json.loads(path.read_text())
     assert doc["status"] == "starting"
     assert doc["exit_code"] is None and doc["signal"] is None
