@@ -227,7 +227,7 @@ def wait_asleep(pid, timeout=10.0):
         a = _proc_state_and_wakeups(pid)
         if a is None or a[0] != "S":
             return False
-        time.sleep(0.05)
+        time.sleep(0.05)  # between the two looks
         return _proc_state_and_wakeups(pid) == a
     wait_for(settled, timeout, what=f"pid {pid} falling asleep", step=0.01)
 

@@ -82,7 +82,7 @@ class ReadyRun:
                         return c.pid
             except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
                 pass
-            time.sleep(0.01)
+            time.sleep(0.01)  # poll step: no event gives the pid
         raise AssertionError("cannot find dock's pid")
 
     def release(self):
@@ -159,8 +159,8 @@ def free_port():
 
 # A command that binds (and listens, for TCP) after a delay, prints CLOCK_MONOTONIC
 # right before bind() and right after listen(), then holds the socket: until its stdin
-# ends (HOLD "stdin"), or HOLD seconds where dock must NOT count it, so that a hold on a
-# loaded machine is only too short to catch a bug, never long enough to fail a good run.
+# ends (HOLD "stdin"), or for HOLD seconds only where dock must NOT count the socket (a
+# hold cut short by load can then miss a bug, never fail a good run).
 # DELAY puts the bind after dock's first probes (scenario, not a wait).
 #   argv: KIND PORT DELAY LISTEN HOLD [daemon]
 BINDER = r"""
@@ -171,7 +171,7 @@ if len(sys.argv) > 6 and os.fork() > 0:
 fam = socket.AF_INET6 if kind.endswith("6") else socket.AF_INET
 typ = socket.SOCK_DGRAM if kind.startswith("udp") else socket.SOCK_STREAM
 s = socket.socket(fam, typ)
-time.sleep(delay)
+time.sleep(delay)   # scenario
 t0 = time.monotonic()
 s.bind(("::1" if fam == socket.AF_INET6 else "127.0.0.1", port))
 if listen and typ == socket.SOCK_STREAM:
@@ -181,7 +181,7 @@ print("BOUND %.6f %.6f %d" % (t0, t1, os.getpid()), flush=True)
 if hold == "stdin":
     sys.stdin.buffer.read()
 else:
-    time.sleep(float(hold))
+    time.sleep(float(hold))   # window: dock must not count this socket
 """
 
 
@@ -502,7 +502,7 @@ assert addr.startswith("@"), addr
 print("SOCKET " + addr, flush=True)
 print("FDS " + " ".join(sorted(os.listdir("/proc/self/fd"))), flush=True)
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-time.sleep(float(sys.argv[1]))
+time.sleep(float(sys.argv[1]))   # scenario
 t0 = time.monotonic()
 s.sendto(sys.argv[2].encode().decode("unicode_escape").encode(), "\0" + addr[1:])
 t1 = time.monotonic()
@@ -510,7 +510,7 @@ print("BOUND %.6f %.6f 0" % (t0, t1), flush=True)
 if sys.argv[3] == "stdin":
     sys.stdin.buffer.read()
 else:
-    time.sleep(float(sys.argv[3]))
+    time.sleep(float(sys.argv[3]))   # window: the message must not make dock ready
 """
 
 

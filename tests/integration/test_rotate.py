@@ -121,7 +121,7 @@ for i in range(1, 5):
     os.write(1, b"begin %d " % i)
     time.sleep(0.7)  # half a line stays pending across rotation times (scenario)
     os.write(1, b"end %d\n" % i)
-    time.sleep(0.7)
+    time.sleep(0.7)  # scenario
 """
     res = run_dock(["--io", str(log), "--log-rotate", "1s"] + [PY, "-c", script])
     assert res.returncode == 0, res.stderr
