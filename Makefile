@@ -42,7 +42,7 @@ OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 UNITSRC  := $(filter-out src/main.c src/compat.c,$(SRCS))
 UNIT     := $(wildcard tests/unit/test_*.c)
 
-.PHONY: all deps test unit integration demo bench fuzz clean
+.PHONY: all deps test unit integration demo bench fuzz fuzz-replay clean help
 all: $(BUILD)/dock
 
 # Packages by purpose (scripts/deps.sh): `make` and `make unit` need only the
@@ -86,8 +86,10 @@ $(BUILD)/unit: $(UNIT) $(UNITSRC) tests/unit/unit.h tests/unit/main.c $(wildcard
 		-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc \
 		$(UNIT) $(UNITSRC) tests/unit/main.c -o $@ $(UNITLIBS)
 
+# `make unit SUITES="rotate loop"` runs those suites only (`build/unit -l`
+# lists them; a name also selects its sub-suites: rotate = test_rotate_*).
 unit: $(BUILD)/unit
-	$(BUILD)/unit
+	$(BUILD)/unit $(SUITES)
 
 integration: $(BUILD)/dock
 	@./scripts/deps.sh integration containers
@@ -111,6 +113,12 @@ bench: $(BUILD)/dock
 fuzz:
 	@./scripts/deps.sh build fuzz
 	$(MAKE) -C tests/fuzz run
+
+# Every committed corpus input (the seeds and each fixed crash) run once
+# through its target: the fuzz regression tests, in seconds.
+fuzz-replay:
+	@./scripts/deps.sh build fuzz
+	$(MAKE) -C tests/fuzz replay
 
 clean:
 	rm -rf $(BUILD)
@@ -180,3 +188,32 @@ size:
 
 print-commit:
 	@echo '$(COMMIT)'
+
+# What each target is for; keep it beside the targets it lists.
+help:
+	@echo 'make                build/dock (static, musl); needs scripts/deps.sh build'
+	@echo 'make unit           build/unit and every unit suite (SUITES="rotate loop": only those)'
+	@echo 'make integration    the integration suite (as root; runc and docker)'
+	@echo 'make test           build, unit and integration, as CI runs them'
+	@echo 'make check-asan     unit and integration against an ASan+UBSan build (build/asan/dock)'
+	@echo 'make fuzz           every libFuzzer target for FUZZ_SECONDS (default 20) each'
+	@echo 'make fuzz-replay    every committed fuzz corpus input once (regressions)'
+	@echo 'make bench          the benchmarks against tini, dumb-init, catatonit, s6'
+	@echo 'make demo           a short demonstration (scripts/demo.sh)'
+	@echo 'make arm64          cross build build/arm64/dock (likewise armhf i386 ppc64el s390x)'
+	@echo 'make armhf          cross build build/armhf/dock'
+	@echo 'make i386           cross build build/i386/dock'
+	@echo 'make ppc64el        cross build build/ppc64el/dock'
+	@echo 'make s390x          cross build build/s390x/dock'
+	@echo 'make release        reproducible dist/: archives, .debs, OCI image, every architecture'
+	@echo 'make deb            dist/dock_VERSION_ARCH.deb'
+	@echo 'make image          dist/dock-VERSION-oci.tar, an OCI image holding /dock'
+	@echo 'make install        build/dock and the man page into $$(DESTDIR)$$(PREFIX)'
+	@echo 'make uninstall      what make install put there'
+	@echo 'make print-commit   the commit --version names'
+	@echo 'make release-check  the release built twice and compared'
+	@echo 'make size           where the bytes of build/dock go'
+	@echo 'make deps           install the packages of every purpose (scripts/deps.sh)'
+	@echo 'make clean          remove build/'
+	@echo 'One test: build/unit NAME (build/unit -l lists them);'
+	@echo '  /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration/test_X.py -k NAME'

@@ -144,6 +144,111 @@ def runc_spec(tmp_path_factory):
 
 
 # --------------------------------------------------------------------------
+# timing under load (README.md, "Timing": how a time bound stays honest on a
+# loaded machine)
+
+
+def _time_scale():
+    raw = os.environ.get("DOCKTEST_TIME_SCALE", "1")
+    try:
+        v = float(raw)
+    except ValueError:
+        v = 0
+    if not 0 < v <= 100:
+        raise pytest.UsageError(f"DOCKTEST_TIME_SCALE={raw!r}: want a number in (0, 100]")
+    return v
+
+
+TIME_SCALE = _time_scale()
+_NCPU = os.cpu_count() or 1
+# beyond this the machine is too busy for any bound to mean something
+_MAX_LOAD_FACTOR = 20.0
+
+
+def load_factor():
+    """How many times slower than on an idle machine a process may be served
+    right now: the larger of 1, the 1-minute load average per CPU and the
+    tasks runnable at this moment per CPU (both from /proc/loadavg; the
+    second sees a load that has just begun, which the average does not yet),
+    times DOCKTEST_TIME_SCALE (default 1) for a slowness the load does not
+    show (a niced run, qemu, sanitizers)."""
+    try:
+        with open("/proc/loadavg") as f:
+            fields = f.read().split()
+        avg1 = float(fields[0])
+        runnable = int(fields[3].split("/")[0]) - 1  # less the reader itself
+    except (OSError, ValueError, IndexError):
+        avg1 = runnable = 0
+    return min(max(1.0, avg1 / _NCPU, runnable / _NCPU), _MAX_LOAD_FACTOR) * TIME_SCALE
+
+
+def slack(seconds):
+    """An upper time bound (a latency, a failure timeout) scaled by
+    load_factor(). Lower bounds ("not before") are never scaled: load only
+    makes things later."""
+    return seconds * load_factor()
+
+
+def wait_for(predicate, timeout=10.0, what="the condition", step=0.01):
+    """Polls predicate until it returns something true, and returns that:
+    for a state no line or request announces (a file appears, a process
+    starts). Fails after slack(timeout)."""
+    deadline = time.monotonic() + slack(timeout)
+    while True:
+        v = predicate()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what} did not happen within {timeout}s (x{load_factor():.1f} for load)")
+        time.sleep(step)  # poll step
+
+
+def _proc_state_and_wakeups(pid):
+    """(state letter, voluntary context switches) of pid, or None once gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("voluntary_ctxt_switches:"):
+                    return state, int(line.split()[1])
+    except (OSError, IndexError, ValueError):
+        pass
+    return None
+
+
+def wait_asleep(pid, timeout=10.0):
+    """Waits until pid has finished what it was doing: it sleeps in the
+    kernel (state S) and, looked at again 50 ms later, still does with no
+    wake-up in between (its voluntary context switches unchanged). A busy
+    or a still-waking process fails the second look and is looked at again,
+    so on a loaded machine this waits longer instead of going wrong."""
+    def settled():
+        a = _proc_state_and_wakeups(pid)
+        if a is None or a[0] != "S":
+            return False
+        time.sleep(0.05)  # between the two looks
+        return _proc_state_and_wakeups(pid) == a
+    wait_for(settled, timeout, what=f"pid {pid} falling asleep", step=0.01)
+
+
+def voluntary_switches(pid):
+    """Times pid went to sleep of its own accord (blocked in a system call):
+    its wake-ups. Unlike involuntary switches, load does not add to them."""
+    st = _proc_state_and_wakeups(pid)
+    if st is None:
+        raise AssertionError(f"pid {pid} is gone")
+    return st[1]
+
+
+def cpu_seconds(pid):
+    """CPU time pid has run, from /proc/PID/schedstat (nanoseconds; the
+    tick-based times of /proc/PID/stat are 10 ms coarse)."""
+    with open(f"/proc/{pid}/schedstat") as f:
+        return int(f.read().split()[0]) / 1e9
+
+
+# --------------------------------------------------------------------------
 # reading a child's output while it runs
 
 
@@ -176,7 +281,7 @@ class Lines:
         """Waits for the next line (after those already consumed) matching
         pattern: (arrival time, match)."""
         rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + slack(timeout)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -207,7 +312,7 @@ class Lines:
 
     def finish(self, timeout=5.0):
         """Waits for EOF (every writer gone); returns every line seen."""
-        if not self._done.wait(timeout):
+        if not self._done.wait(slack(timeout)):
             raise AssertionError(f"stream still open {timeout}s after dock exited "
                                  f"(a process of the tree survived?); lines so far {self.lines!r}")
         return list(self.lines)
@@ -275,7 +380,7 @@ class Dock:
     def dock_pid(self):
         if self._dock_pid is not None:
             return self._dock_pid
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + slack(10)
         while time.monotonic() < deadline:
             if self.mode == "plain":
                 self._dock_pid = self.proc.pid
@@ -296,7 +401,7 @@ class Dock:
                 return self._dock_pid
             if self.proc.poll() is not None:
                 break
-            time.sleep(0.01)
+            time.sleep(0.01)  # poll step: no event gives the pid
         raise AssertionError(f"cannot find dock's pid ({self.mode}); "
                              f"stdout={self.out.lines!r} stderr={self.err.lines!r}")
 
@@ -314,7 +419,7 @@ class Dock:
     def wait(self, timeout=10.0):
         """Waits for dock (or its wrapper) to exit; returns the exit status."""
         try:
-            self.returncode = self.proc.wait(timeout=timeout)
+            self.returncode = self.proc.wait(timeout=slack(timeout))
         except subprocess.TimeoutExpired:
             raise AssertionError(f"dock did not exit within {timeout}s ({self.mode}); "
                                  f"stdout={self.out.lines!r} stderr={self.err.lines!r}") from None
@@ -401,7 +506,7 @@ def dock_plain(args, env=None, timeout=10, **kw):
     e = {"PATH": PATH}
     e.update(env or {})
     return subprocess.run([str(DOCK)] + [helper(a[1:]) if a.startswith("@") else a for a in args],
-                          capture_output=True, text=True, timeout=timeout, env=e,
+                          capture_output=True, text=True, timeout=slack(timeout), env=e,
                           stdin=subprocess.DEVNULL, **kw)
 
 

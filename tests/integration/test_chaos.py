@@ -81,7 +81,7 @@ def wait_for(pred, timeout, step=0.02):
     while time.monotonic() < deadline:
         if pred():
             return True
-        time.sleep(step)
+        time.sleep(step)  # poll step
     return pred()
 
 
@@ -230,7 +230,7 @@ def test_fork_bomb_held_by_pids_cgroup(run, runc_spec, chaos_rootfs):
     spec["linux"].setdefault("resources", {})["pids"] = {"limit": limit}
     d = run("runc", ["--kill-timeout", "2s", "@forkbomb", "3", "9"], runc_spec=spec, rootfs=chaos_rootfs)
     expect_out(d, r"^bomb ready", timeout=15 * SLOW)
-    time.sleep(1.0)  # the bomb is at its limit by now
+    time.sleep(1.0)  # the bomb presses on its limit by now (scenario: a slow machine only signals it sooner)
     t0 = time.monotonic()
     os.kill(d.dock_pid, signal.SIGUSR1)
     expect_out(d, r"^bomb got USR1", timeout=5 * SLOW)
@@ -259,7 +259,7 @@ def test_fork_bomb_held_by_rlimit_nproc_as_subreaper(run, hardening_helpers, tmp
         os.setuid(1000)
     d = run("plain", ["--kill-timeout", "2s", "@forkbomb", "3", "9"], preexec_fn=as_user)
     expect_out(d, r"^bomb ready", timeout=15 * SLOW)
-    time.sleep(1.0)
+    time.sleep(1.0)  # as above: USR1 is meant to arrive while the bomb presses on its limit
     t0 = time.monotonic()
     os.kill(d.dock_pid, signal.SIGUSR1)
     expect_out(d, r"^bomb got USR1", timeout=5 * SLOW)
@@ -297,16 +297,16 @@ def test_tcp_peer_that_stops_reading(run, hardening_helpers, tmp_path):
 
         def settled():
             a = queued()
-            time.sleep(0.3)
+            time.sleep(0.3)  # the buffer no longer grows across this look: full
             return a > 0 and queued() == a
         assert wait_for(settled, 10 * SLOW, step=0.1), "the peer's buffer never filled"
         rss = RssSampler(pid)
-        time.sleep(2.0)
+        time.sleep(2.0)  # the window watched: dock's RSS while its peer stalls
         t0 = time.monotonic()
         os.kill(pid, signal.SIGUSR1)
         assert wait_file_line(rec, "USR1", 3 * SLOW), "USR1 not forwarded while the peer stalls"
         usr1_ms = (time.monotonic() - t0) * 1000
-        time.sleep(1.0)
+        time.sleep(1.0)  # the window watched goes on after the signal
         samples = rss.stop()
         assert alive(pid)
         assert max(samples) - min(samples) <= RSS_ROOM_KB, f"dock's RSS grew: {samples[0]} -> {max(samples)} KiB"
@@ -420,14 +420,14 @@ def test_hook_server_misbehaves(run, how):
         expect_out(d, r"^main ready", timeout=10 * SLOW)
         pid = d.dock_pid
         rss = RssSampler(pid)
-        time.sleep(0.5)  # a delivery is under way (or stuck) by now
+        time.sleep(0.5)  # a delivery is under way (or stuck) by now (scenario, as in the bomb tests)
         lat = []
         for _ in range(3):
             t0 = time.monotonic()
             d.kill("USR1")
             expect_out(d, r"^main SIG 10 USR1$", timeout=2 * SLOW)
             lat.append((time.monotonic() - t0) * 1000)
-            time.sleep(0.2)
+            time.sleep(0.2)  # spacing between the signals (scenario)
         t_term = time.monotonic()
         d.kill("TERM")
         rc = d.wait(timeout=timeout + 10 * SLOW)
@@ -471,7 +471,7 @@ def test_log_disk_fills_up(run, hardening_helpers, tiny_disk, tmp_path):
     rss = RssSampler(pid)
     usr1 = []
     for _ in range(3):  # across several rotation periods on a full disk
-        time.sleep(1.0)
+        time.sleep(1.0)  # across several rotation periods on a full disk (scenario)
         t0 = time.monotonic()
         rec.unlink(missing_ok=True)
         os.kill(pid, signal.SIGUSR1)

@@ -172,7 +172,7 @@ def _main_host_pid(d):
             kids = []
         if kids:
             return kids[0].pid
-        time.sleep(0.02)
+        time.sleep(0.02)  # poll step: no event says the command was forked
     raise AssertionError("dock's main command never appeared")
 
 

@@ -163,7 +163,7 @@ class Dockerd:
                 return f"dockerd exited with status {self.proc.returncode}:\n{self.log_tail()}"
             if self.sock.exists() and self.docker("version", timeout=5, check=False).returncode == 0:
                 return None
-            time.sleep(0.1)
+            time.sleep(0.1)  # poll step: dockerd says nothing when it is ready
         return f"dockerd did not answer within {timeout}s:\n{self.log_tail()}"
 
     def log_tail(self, n=15):
@@ -276,7 +276,7 @@ def _wait_logs(d, cid, pattern, timeout=10):
         text = logs.stdout.decode(errors="replace") + logs.stderr.decode(errors="replace")
         if re.search(pattern, text, re.M):
             return text
-        time.sleep(0.05)
+        time.sleep(0.05)  # poll step: docker logs is read, not followed
     raise AssertionError(f"no {pattern!r} in the logs of {cid[:12]} within {timeout}s: {text!r}")
 
 
@@ -328,7 +328,7 @@ def test_example_dockerfile_builds_and_runs(dockerd, tmp_path):
         deadline = time.monotonic() + min(10, dockerd.left())
         while dockerd.docker(*probe, check=False).returncode != 0:
             assert time.monotonic() < deadline, "the example never became ready (status file)"
-            time.sleep(0.1)
+            time.sleep(0.1)  # poll step: the probe is a command, as kubernetes runs it
         page = dockerd.docker("exec", cid, "wget", "-q", "-O", "-", "http://127.0.0.1:8080/").stdout.decode()
         assert "hello from dock" in page
         logs = _wait_logs(dockerd, cid, r"response:200")

@@ -22,6 +22,7 @@ import psutil
 import pytest
 
 from conftest import DOCK, PATH, dock_plain, helper
+from conftest import wait_asleep, wait_for
 
 TIMEOUT = "2s"          # --web-hook-timeout of most tests
 
@@ -311,7 +312,7 @@ def test_three_statuses_in_order(run, server, mode):
         sock.close()
     assert rc == 0, err
     reqs = srv.wait_requests(3, err=d.err.lines)
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: dock exited; no further request may come
     assert len(srv.requests) == 3, srv.statuses()
     assert [r.status for r in reqs] == ["starting", "running", "stopped"]
     # pid: the command's as dock sees it (its own namespace's number as PID 1)
@@ -440,7 +441,7 @@ def test_5xx_retried_then_delivered_once(run, server):
     rc, out, err = d.finish()
     assert rc == 0
     srv.wait_requests(4, err=d.err.lines)
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: dock exited; no further request may come
     assert srv.statuses() == ["running", "running", "running", "stopped"]
     # backoff: 100 ms, then 200 ms
     gaps = [srv.requests[i + 1].at - srv.requests[i].at for i in range(2)]
@@ -460,7 +461,7 @@ def test_4xx_not_retried(run, server):
     rc, out, err = d.finish()
     assert rc == 0
     assert time.monotonic() - t < 2.0, "a 4xx must not be waited on"
-    time.sleep(0.3)
+    time.sleep(0.3)  # window: dock exited; no further request may come
     assert srv.statuses() == ["running", "stopped"]
     lines = hook_lines(err)
     assert len(lines) == 2, err
@@ -478,7 +479,7 @@ def test_interim_and_chunked_responses(run, server):
     rc, out, err = d.finish()
     assert rc == 0
     srv.wait_requests(1, err=d.err.lines)
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: dock exited; no further request may come
     assert_states(srv.statuses(), "stopped")
     assert hook_lines(err) == [], err
 
@@ -489,7 +490,7 @@ def test_close_delimited_response(run, server):
     rc, out, err = d.finish()
     assert rc == 0
     srv.wait_requests(1, err=d.err.lines)
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: dock exited; no further request may come
     assert_states(srv.statuses(), "stopped")
     assert hook_lines(err) == [], err
 
@@ -499,7 +500,7 @@ def test_malformed_response_not_retried(run, server):
     d = run("plain", ["--web-hook", srv.url(), "--web-hook-timeout", "5s", "@exitwith", "0"])
     rc, out, err = d.finish()
     assert rc == 0
-    time.sleep(0.3)
+    time.sleep(0.3)  # window: dock exited; no further request may come
     assert_states(srv.statuses(), "stopped")
     lines = hook_lines(err)
     assert len(lines) == len(srv.requests) and all("malformed" in l for l in lines), err
@@ -537,10 +538,11 @@ def test_idle_after_delivery_makes_no_wakeups(run, server):
     d = run("plain", ["--web-hook", srv.url(), "@sigrec", "-x", "TERM:0"])
     d.out.expect(r"^main ready")
     srv.wait_requests(1, err=d.err.lines)
-    time.sleep(0.3)                 # the connection is closed, timers cancelled
+    wait_for(lambda: not psutil.Process(d.dock_pid).connections("inet"), what="the hook connection closing")
+    wait_asleep(d.dock_pid)         # then dock is idle: connection closed, timers cancelled
     p = psutil.Process(d.dock_pid)
     before = p.num_ctx_switches()
-    time.sleep(1.0)
+    time.sleep(1.0)                 # the window watched: any wake-up in it is a fault
     after = p.num_ctx_switches()
     assert after.voluntary - before.voluntary == 0, "dock woke up while idle"
     d.kill("TERM")
@@ -770,7 +772,7 @@ def test_https_untrusted_certificate_refused(run, server, certs):
     rc, out, err = d.finish()
     assert rc == 0
     assert d.elapsed < 2.5, "a certificate failure is not worth retrying"
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: dock exited; no further request may come
     assert srv.requests == []
     lines = hook_lines(err)
     assert 1 <= len(lines) <= 2 and "'stopped'" in lines[-1], err
@@ -827,7 +829,7 @@ def _read_status(path, want, timeout=5.0):
                 return doc
         except FileNotFoundError:
             pass
-        time.sleep(0.01)
+        time.sleep(0.01)            # poll step: no event says the file was replaced
     raise AssertionError(f"status file never said {want!r}; last: {doc!r}")
 
 
@@ -947,7 +949,7 @@ def test_status_file_starting_while_not_ready(run, tmp_path):
     d = run("plain", ["--status-file", str(path), "--bind-port", str(free_port()),
                       "@sigrec", "-x", "TERM:0"])
     d.out.expect(r"^main ready")
-    time.sleep(0.2)
+    time.sleep(0.2)  # window: the file must not turn to running
     doc = json.loads(path.read_text())
     check_fields(doc, "starting")
     d.kill("TERM")

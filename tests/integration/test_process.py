@@ -15,6 +15,7 @@ import psutil
 import pytest
 
 from conftest import DOCK, MARK, MODES, PATH, helper, kill_marked, Lines
+from conftest import wait_asleep
 
 PDEATH = Path(__file__).resolve().parent / "helpers" / "pdeath.py"
 
@@ -124,9 +125,9 @@ def test_idle_dock_makes_no_context_switches(run, mode):
     d = run(mode, ["@sigrec", "-x", "TERM:0"])
     d.out.expect(r"^main ready", timeout=15)
     p = psutil.Process(d.dock_pid)
-    time.sleep(0.3)
+    wait_asleep(d.dock_pid)  # done starting the command: asleep, waiting for signals
     c0 = p.num_ctx_switches()
-    time.sleep(2.0)
+    time.sleep(2.0)  # the window watched: any wake-up in it is a fault
     c1 = p.num_ctx_switches()
     delta = (c1.voluntary - c0.voluntary) + (c1.involuntary - c0.involuntary)
     assert delta <= 2, f"dock woke up {delta} times in 2 idle seconds ({c0} -> {c1})"

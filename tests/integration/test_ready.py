@@ -6,7 +6,11 @@ every readiness gate is open. A reader thread stamps each line with CLOCK_MONOTO
 arrives, and the commands (Python, on 127.0.0.1 / ::1 only) print the same clock around
 their bind(), so "running not before the bind, and soon after it" is a comparison of
 timestamps. Arrival in the reader is later than dock's write, so latencies here are upper
-bounds.
+bounds, scaled with the machine's load (conftest.slack).
+
+A command that must hold its socket (or stay alive) until dock has seen it holds it until
+the test closes the command's stdin (ReadyRun.release), never for a fixed time: on a loaded
+machine a fixed hold can end before dock's next probe.
 """
 
 import os
@@ -23,7 +27,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from conftest import BUILD, DOCK, MARK, PATH, Lines, kill_marked
+from conftest import (BUILD, DOCK, MARK, PATH, Lines, cpu_seconds, kill_marked, slack,
+                      voluntary_switches, wait_asleep)
 
 PY = "/usr/bin/python3"
 # with -d, dock's lines carry the milliseconds since its start: "dock: +12ms ..."
@@ -31,8 +36,9 @@ RUNNING = r"^dock: \+\d+ms status: running$"
 ENDED = r"^dock: \+\d+ms status: (stopped|crashed)$"
 HELD_OUTSIDE = (r"^dock: (?:\+\d+ms )?--bind-port (\d+): the port is already bound at start by a process "
                 r"outside dock's tree; .*--strict-port-binding")
-# bind -> running, as seen here: the probe interval is at most 25 ms; the rest is room
-# for a loaded machine (the spec asks for milliseconds, the original polled every 200 ms)
+# bind -> running, as seen here on an idle machine: the probe interval is at most 25 ms;
+# the rest is room (milliseconds are asked for; a poll every 200 ms would fail). Scaled
+# with the load where it is checked.
 LATENCY_BOUND = 0.15
 
 # --------------------------------------------------------------------------
@@ -60,7 +66,8 @@ class ReadyRun:
             raise ValueError(mode)
         self.mode = mode
         self.t0 = time.monotonic()
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        # stdin: a pipe the command may wait on (see release)
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE,
                                      env={"PATH": PATH, MARK: self.mark, **(env or {})})
         self.out = TimedLines(self.proc.stdout)
@@ -78,12 +85,25 @@ class ReadyRun:
                         return c.pid
             except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied):
                 pass
-            time.sleep(0.01)
+            time.sleep(0.01)  # poll step: no event gives the pid
         raise AssertionError("cannot find dock's pid")
 
-    def finish(self, timeout=10.0):
+    def release(self):
+        """Closes the command's stdin: a command holding on until EOF goes on."""
         try:
-            rc = self.proc.wait(timeout=timeout)
+            self.proc.stdin.close()
+        except OSError:
+            pass
+
+    def send(self, data):
+        """Writes data to the command's stdin (a go-ahead it waits for)."""
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def finish(self, timeout=10.0):
+        self.release()
+        try:
+            rc = self.proc.wait(timeout=slack(timeout))
         except subprocess.TimeoutExpired:
             raise AssertionError(f"dock did not exit within {timeout}s; stderr {self.err.lines!r}") from None
         self.out.finish()
@@ -95,8 +115,11 @@ class ReadyRun:
             self.proc.kill()
             self.proc.wait(timeout=5)
         kill_marked(self.mark)
-        for s in (self.proc.stdout, self.proc.stderr):
-            s.close()
+        for s in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                s.close()
+            except OSError:
+                pass
 
 
 @pytest.fixture
@@ -138,35 +161,43 @@ def free_port():
 
 
 # A command that binds (and listens, for TCP) after a delay, prints CLOCK_MONOTONIC
-# right before bind() and right after listen(), then holds the socket.
+# right before bind() and right after listen(), then holds the socket: until its stdin
+# ends (HOLD "stdin"), or for HOLD seconds only where dock must NOT count the socket (a
+# hold cut short by load can then miss a bug, never fail a good run).
+# DELAY puts the bind after dock's first probes (scenario, not a wait).
 #   argv: KIND PORT DELAY LISTEN HOLD [daemon]
 BINDER = r"""
 import os, socket, sys, time
-kind, port, delay, listen, hold = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "1", float(sys.argv[5])
+kind, port, delay, listen, hold = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
 if len(sys.argv) > 6 and os.fork() > 0:
     os._exit(0)   # daemonize: the binder is orphaned, and comes to dock (a subreaper)
 fam = socket.AF_INET6 if kind.endswith("6") else socket.AF_INET
 typ = socket.SOCK_DGRAM if kind.startswith("udp") else socket.SOCK_STREAM
 s = socket.socket(fam, typ)
-time.sleep(delay)
+time.sleep(delay)   # scenario
 t0 = time.monotonic()
 s.bind(("::1" if fam == socket.AF_INET6 else "127.0.0.1", port))
 if listen and typ == socket.SOCK_STREAM:
     s.listen()
 t1 = time.monotonic()
 print("BOUND %.6f %.6f %d" % (t0, t1, os.getpid()), flush=True)
-time.sleep(hold)
+if hold == "stdin":
+    sys.stdin.buffer.read()
+else:
+    time.sleep(float(hold))   # window: dock must not count this socket
 """
 
 
-def binder(kind, port, delay=0.4, listen=True, hold=0.6, daemon=False):
+def binder(kind, port, delay=0.4, listen=True, hold="stdin", daemon=False):
     return [PY, "-c", BINDER, kind, str(port), str(delay), "1" if listen else "0", str(hold)] + \
         (["daemon"] if daemon else [])
 
 
 def in_sh(argv, after=""):
-    """argv run by sh in the background: dock -> sh -> argv (a grandchild)."""
-    return ["sh", "-c", f'"$@" & wait; {after}', "sh"] + argv
+    """argv run by sh in the background: dock -> sh -> argv (a grandchild). The
+    background job gets sh's stdin explicitly (without job control sh would give it
+    /dev/null), so that release() reaches it."""
+    return ["sh", "-c", f'exec 3<&0; "$@" <&3 3<&- & wait; {after}', "sh"] + argv
 
 
 def bound_times(r, timeout=10.0):
@@ -178,8 +209,10 @@ def assert_running_after_bind(r, timeout=10.0):
     t_before, t_after = bound_times(r, timeout)
     t_run, _ = r.err.expect(RUNNING, timeout)
     assert t_run >= t_before, f"running reported before the bind; stderr {r.err.lines!r}"
-    assert t_run - t_after < LATENCY_BOUND, \
-        f"running {1000 * (t_run - t_after):.1f} ms after the bind; stderr {r.err.lines!r}"
+    bound = slack(LATENCY_BOUND)
+    assert t_run - t_after < bound, \
+        f"running {1000 * (t_run - t_after):.1f} ms after the bind (bound {1000 * bound:.0f} ms); " \
+        f"stderr {r.err.lines!r}"
     return t_run - t_after
 
 
@@ -193,6 +226,12 @@ def assert_never_running(r, rc_expected=0, timeout=10.0):
 def ctx_switches(pid):
     c = psutil.Process(pid).num_ctx_switches()
     return c.voluntary + c.involuntary
+
+
+def released_after_running(r):
+    """The usual end: running was seen; the command's stdin closes and it ends."""
+    r.release()
+    assert r.finish() == 0, r.err.lines
 
 
 # --------------------------------------------------------------------------
@@ -224,7 +263,7 @@ def test_bound_by_orphaned_daemon_strict(start, mode):
     """The binder double-forks away from its parent: still dock's (reparented) tree."""
     port = free_port()
     r = start(mode, ["--strict-port-binding", "--bind-port", str(port), "--"] +
-              in_sh(binder("udp6", port, daemon=True), after="sleep 1"))
+              in_sh(binder("udp6", port, daemon=True), after="cat >/dev/null"))
     assert_running_after_bind(r)
     assert r.finish() == 0
 
@@ -242,7 +281,8 @@ def outsider():
 
 @pytest.mark.parametrize("mode", ["plain", "pidns"])
 def test_outside_process_strict_ignores_it(start, mode, outsider):
-    r = start(mode, ["--strict-port-binding", "--bind-port", str(outsider), "--", "sleep", "1"])
+    # cat: the command lives until finish() closes its stdin, however late dock probes
+    r = start(mode, ["--strict-port-binding", "--bind-port", str(outsider), "--", "cat"])
     r.err.expect(r"port \d+: 1 socket\(s\), none held by dock's tree", 5)
     assert_never_running(r)
     # strict: the outsider cannot make "running" false, so no warning either
@@ -253,11 +293,11 @@ def test_outside_process_strict_ignores_it(start, mode, outsider):
 def test_outside_process_counts_without_strict(start, mode, outsider):
     """It counts, as the original's check did, but dock says so once, before the
     "running" it makes possible, naming the port and the way out."""
-    r = start(mode, ["--bind-port", str(outsider), "--", "sleep", "1"])
-    t_warn, m = r.err.expect_at(HELD_OUTSIDE, 5)
-    assert int(m.group(1)) == outsider
+    r = start(mode, ["--bind-port", str(outsider), "--", "cat"])
+    t_started, _ = r.err.expect(r"^dock: (?:\+\d+ms )?started ", 5)
     t_run, _ = r.err.expect(RUNNING, 5)
-    assert t_run - r.t0 < 1.0
+    # bound before the start: the first probe sees it
+    assert t_run - t_started < slack(1.0), r.err.lines
     assert r.finish() == 0
     lines = r.err.lines
     warned = [i for i, ln in enumerate(lines) if re.search(HELD_OUTSIDE, ln)]
@@ -276,10 +316,14 @@ def test_strict_outsider_on_tcp_own_socket_on_udp(start, outsider):
 @pytest.mark.parametrize("mode", ["plain", "pidns"])
 def test_never_bound(start, mode):
     port = free_port()
-    r = start(mode, ["--bind-port", str(port), "--", "sh", "-c", "sleep 0.5; exit 3"])
+    cmd = "import sys, time; time.sleep(0.5); print('END %.6f' % time.monotonic(), flush=True); sys.exit(3)"
+    r = start(mode, ["--bind-port", str(port), "--", PY, "-c", cmd])
     assert_never_running(r, rc_expected=3)
-    # dock still exits at once when the command ends, probing or not
-    assert time.monotonic() - r.t0 < 3
+    t_exit = time.monotonic()
+    # dock still exits at once when the command ends, probing or not: timed from the
+    # command's last act, not from dock's start (which a loaded machine delays)
+    _, m = r.out.first(r"^END (\S+)$")
+    assert t_exit - float(m.group(1)) < slack(1.5), r.err.lines
 
 
 @pytest.mark.parametrize("kind", ["tcp4", "tcp6"])
@@ -296,12 +340,12 @@ def test_listen_after_bind_counts_from_listen(start):
 import socket, sys, time
 s = socket.socket()
 s.bind(("127.0.0.1", int(sys.argv[1])))
-time.sleep(0.5)
+time.sleep(0.5)   # bound, not listening: dock's probes in this window must not count it
 t0 = time.monotonic()
 s.listen()
 t1 = time.monotonic()
 print("BOUND %.6f %.6f 0" % (t0, t1), flush=True)
-time.sleep(0.5)
+sys.stdin.buffer.read()
 """
     r = start("plain", ["--bind-port", str(port), "--", PY, "-c", script, str(port)])
     assert_running_after_bind(r)
@@ -319,7 +363,7 @@ def test_other_port_does_not_count(start):
 
 
 def test_bound_before_dock_starts_counts_at_once(start, outsider):
-    r = start("plain", ["--bind-port", str(outsider), "--", "sleep", "0.5"])
+    r = start("plain", ["--bind-port", str(outsider), "--", "cat"])
     r.err.expect(r"port \d+: bound, seen \d+ ms after start \(probe 1\)", 5)
     r.err.expect(RUNNING, 5)
     assert r.finish() == 0
@@ -331,11 +375,11 @@ def test_bound_before_dock_starts_counts_at_once(start, outsider):
 
 def test_idle_after_running(start):
     port = free_port()
-    r = start("plain", ["--bind-port", str(port), "--"] + binder("tcp4", port, delay=0.2, hold=3))
+    r = start("plain", ["--bind-port", str(port), "--"] + binder("tcp4", port, delay=0.2))
     assert_running_after_bind(r)
-    time.sleep(0.2)
+    wait_asleep(r.dock_pid)         # done with the turn that reported running
     before = ctx_switches(r.dock_pid)
-    time.sleep(1.5)
+    time.sleep(1.5)                 # the window watched: a probe left running would show
     after = ctx_switches(r.dock_pid)
     assert after - before <= 1, f"dock woke {after - before} times in 1.5 s once running"
     r.proc.send_signal(signal.SIGTERM)
@@ -344,15 +388,21 @@ def test_idle_after_running(start):
 
 def test_waiting_is_cheap(start):
     port = free_port()
-    r = start("plain", ["--bind-port", str(port), "--", "sleep", "5"])
-    p = psutil.Process(r.dock_pid)
-    time.sleep(1.5)
-    c0, t0, w0 = ctx_switches(r.dock_pid), p.cpu_times(), time.monotonic()
-    time.sleep(2)
-    c1, t1, w1 = ctx_switches(r.dock_pid), p.cpu_times(), time.monotonic()
+    r = start("plain", ["--bind-port", str(port), "--", "sleep", "30"])
+    pid = r.dock_pid
+    # The probe interval grows with the time waited and stays at 25 ms from 1.25 s
+    # on: the steady state begins on dock's clock, so this waits on that clock.
+    t_started, _ = r.err.expect(r"^dock: (?:\+\d+ms )?started ", 5)
+    time.sleep(max(0.0, t_started + 1.5 - time.monotonic()))
+    # Wake-ups are voluntary switches (dock blocks in epoll_wait between probes),
+    # which load does not add to as it adds preemptions; CPU time comes from
+    # schedstat, in nanoseconds.
+    c0, t0, w0 = voluntary_switches(pid), cpu_seconds(pid), time.monotonic()
+    time.sleep(2)                   # the window measured
+    c1, t1, w1 = voluntary_switches(pid), cpu_seconds(pid), time.monotonic()
     rate = (c1 - c0) / (w1 - w0)
-    cpu = (t1.user + t1.system - t0.user - t0.system) / (w1 - w0)
-    # about 40 probes a second after the first second; a loaded machine gets room
+    cpu = (t1 - t0) / (w1 - w0)
+    # about 40 probes a second; fewer when a loaded machine serves dock late
     assert 5 < rate < 100, f"{rate:.0f} wake-ups/s while waiting"
     assert cpu < 0.03, f"{100 * cpu:.2f}% of a core while waiting"
     r.proc.send_signal(signal.SIGTERM)
@@ -441,11 +491,11 @@ def test_no_netlink_no_proc_warns_once_and_does_not_hang(start, nonetlink):
     and dock still runs the command to its end."""
     port = free_port()
     wrapper = ["unshare", "--mount", "sh", "-c", 'mount -t tmpfs none /proc && exec "$@"', "sh", nonetlink]
-    r = start("plain", ["--bind-port", str(port), "--", "sh", "-c", "sleep 1.2; exit 4"], wrapper=wrapper)
+    r = start("plain", ["--bind-port", str(port), "--", "sh", "-c", "cat >/dev/null; exit 4"], wrapper=wrapper)
     r.err.expect(r"--bind-port \d+: cannot see sockets", 5)
-    time.sleep(0.3)
+    wait_asleep(r.dock_pid)         # done with the turn that warned
     c0 = ctx_switches(r.dock_pid)
-    time.sleep(0.6)
+    time.sleep(0.6)                 # the window watched: probing would wake dock in it
     c1 = ctx_switches(r.dock_pid)
     assert c1 - c0 <= 1, f"dock woke {c1 - c0} times in 0.6 s with nothing to probe"
     assert_never_running(r, rc_expected=4)
@@ -464,16 +514,20 @@ assert addr.startswith("@"), addr
 print("SOCKET " + addr, flush=True)
 print("FDS " + " ".join(sorted(os.listdir("/proc/self/fd"))), flush=True)
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-time.sleep(float(sys.argv[1]))
+time.sleep(float(sys.argv[1]))   # scenario
 t0 = time.monotonic()
 s.sendto(sys.argv[2].encode().decode("unicode_escape").encode(), "\0" + addr[1:])
 t1 = time.monotonic()
 print("BOUND %.6f %.6f 0" % (t0, t1), flush=True)
-time.sleep(float(sys.argv[3]))
+if sys.argv[3] == "stdin":
+    sys.stdin.buffer.read()
+else:
+    time.sleep(float(sys.argv[3]))   # window: the message must not make dock ready
 """
 
 
-def notifier(message, delay=0.3, hold=0.5):
+# hold: as the binder's (stdin, or seconds where dock must not become ready)
+def notifier(message, delay=0.3, hold="stdin"):
     return [PY, "-c", NOTIFIER, str(delay), message, str(hold)]
 
 
@@ -514,13 +568,13 @@ def test_notify_from_stranger_ignored_from_tree_accepted(start):
     even after dropping its privileges to that same user."""
     r = start("plain", ["--notify", "--", PY, "-c", r"""
 import os, socket, sys, time
-time.sleep(1.0)
+sys.stdin.readline()   # the test's go-ahead, once the stranger was refused
 os.setgid(65534); os.setuid(65534)
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 t0 = time.monotonic()
 s.sendto(b"READY=1", "\0" + os.environ["NOTIFY_SOCKET"][1:])
 print("BOUND %.6f %.6f 0" % (t0, time.monotonic()), flush=True)
-time.sleep(0.5)
+sys.stdin.buffer.read()
 """])
     _, m = r.err.expect(r"notify: NOTIFY_SOCKET=@(\S+)$", 5)
     stranger = subprocess.run(
@@ -530,13 +584,14 @@ time.sleep(0.5)
     assert stranger.returncode == 0, stranger.stderr
     r.err.expect(r"--notify: READY=1 from pid \d+ \(uid 65534\), not of dock's tree, ignored", 5)
     assert r.err.first(RUNNING) is None
+    r.send(b"go\n")
     assert_running_after_bind(r)
     assert r.finish() == 0
 
 
 def test_notify_from_root_outside_tree_counts(start):
     """dock's own user (here root) is trusted, as systemd's NotifyAccess=all would."""
-    r = start("plain", ["--notify", "--", "sleep", "2"])
+    r = start("plain", ["--notify", "--", "cat"])
     _, m = r.err.expect(r"notify: NOTIFY_SOCKET=@(\S+)$", 5)
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.sendto(b"READY=1\n", "\0" + m.group(1))
@@ -556,14 +611,14 @@ def notify():
 def bind():
     l.bind(("127.0.0.1", port)); l.listen()
 steps = [notify, bind] if first == "notify" else [bind, notify]
-time.sleep(0.2)
+time.sleep(0.2)   # after dock's first probes (scenario, not a wait)
 steps[0]()
 print("FIRST %.6f" % time.monotonic(), flush=True)
-time.sleep(0.5)
+time.sleep(0.5)   # one condition alone: dock must not become ready in this window
 t0 = time.monotonic()
 steps[1]()
 print("BOUND %.6f %.6f 0" % (t0, time.monotonic()), flush=True)
-time.sleep(0.5)
+sys.stdin.buffer.read()
 """
 
 
@@ -585,11 +640,14 @@ def test_notify_and_bind_port_need_both(start, first):
 
 @pytest.mark.parametrize("strict", [False, True])
 def test_runc_bind_port(run, strict):
+    # nc listens after 0.5 s (scenario: dock probes first) and the command holds on
+    # until the test closes its stdin, after running was seen
     args = ["-d"] + (["--strict-port-binding"] if strict else []) + \
-        ["--bind-port", "8080", "--", "sh", "-c", "sleep 0.5; nc -l -p 8080 & sleep 1.5"]
-    d = run("runc", args)
+        ["--bind-port", "8080", "--", "sh", "-c", "sleep 0.5; nc -l -p 8080 </dev/null & cat >/dev/null"]
+    d = run("runc", args, stdin=subprocess.PIPE)
     d.err.expect(r"port 8080: 0 socket\(s\) on it; probing", 15)
     d.err.expect(RUNNING, 15)
+    d.proc.stdin.close()
     rc, out, err = d.finish(timeout=20)
     assert rc == 0, err
     assert any(re.search(r"port 8080: bound.* seen (\d+) ms after start", l) for l in err), err

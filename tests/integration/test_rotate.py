@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DOCK, PATH, dock_plain
+from conftest import wait_for
 
 PY = "/usr/bin/python3"
 
@@ -33,7 +34,7 @@ while n < count:
     os.write(1, b"".join(b"line %d\n" % i for i in range(n + 1, n + k + 1)))
     n += k
     if pause:
-        time.sleep(pause)
+        time.sleep(pause)  # the writer's pace (scenario)
 """
 
 ARCHIVE = re.compile(r"^(?P<base>.+)_(?P<stamp>\d{14})(?:_(?P<seq>\d\d))?(?P<ext>\.gz)?$")
@@ -121,9 +122,9 @@ def test_rotation_waits_for_the_end_of_a_line(tmp_path):
 import os, time
 for i in range(1, 5):
     os.write(1, b"begin %d " % i)
-    time.sleep(0.7)
+    time.sleep(0.7)  # half a line stays pending across rotation times (scenario)
     os.write(1, b"end %d\n" % i)
-    time.sleep(0.7)
+    time.sleep(0.7)  # scenario
 """
     res = run_dock(["--io", str(log), "--log-rotate", "1s"] + [PY, "-c", script])
     assert res.returncode == 0, res.stderr
@@ -222,11 +223,11 @@ def test_content_of_a_removed_directory_is_archived_when_it_returns(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={"PATH": PATH}, stdin=subprocess.DEVNULL)
     try:
-        time.sleep(1.5)
+        wait_for(lambda: any(a.endswith(".gz") for a in archives(d)) and not leftovers(d), what="a first archive")
         for n in os.listdir(d):
             os.unlink(d / n)
         d.rmdir()
-        time.sleep(2.5)
+        time.sleep(2.5)  # gone across two periods (scenario)
         d.mkdir()
         err = proc.communicate(timeout=30)[1]
     finally:
@@ -274,9 +275,9 @@ def test_read_only_directory_warns_and_retries(readonly_dir):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                             env={"PATH": PATH}, stdin=subprocess.DEVNULL)
     try:
-        time.sleep(1.5)
+        wait_for(lambda: any(a.endswith(".gz") for a in archives(d)) and not leftovers(d), what="a first archive")
         make_ro()
-        time.sleep(2.5)
+        time.sleep(2.5)  # read-only across two periods (scenario)
         make_rw()
         err = proc.communicate(timeout=30)[1]
     finally:
@@ -315,7 +316,7 @@ def lines(a, b):
     return b"".join(b"%08d %s\n" % (i, os.urandom(32).hex().encode()) for i in range(a, b))
 for i in range(1, count + 1, 200):
     os.write(1, lines(i, min(i + 200, count + 1)))
-time.sleep(2.5)
+time.sleep(2.5)  # two periods without output (scenario)
 os.write(1, lines(count + 1, count + tail + 1))
 """
 

@@ -157,7 +157,7 @@ def test_io_tls_refuses_bad_certificate(certs, tmp_path, cert, host, why):
         lines = res.stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith(f"dock: --io {url}: "), lines
         assert why in lines[0], lines[0]
-        time.sleep(0.2)
+        time.sleep(0.2)  # window: dock exited; nothing may reach the peer
         assert not any(srv.received), f"the peer got data: {srv.received}"
     finally:
         srv.close()

@@ -126,7 +126,7 @@ def _wait_for_command(d, timeout=10):
                 return
         except psutil.NoSuchProcess:
             break
-        time.sleep(0.01)
+        time.sleep(0.01)  # poll step: no event says the command was forked
     raise AssertionError("dock did not start its command")
 
 
@@ -283,7 +283,7 @@ def test_without_thug_an_ignored_term_is_just_ignored(run, mode):
     d = run(mode, ["@sigrec", "-i", "TERM", "-x", "USR2:5"])
     d.out.expect(r"^main ready")
     d.kill("TERM")
-    time.sleep(0.3)
+    time.sleep(0.3)  # window: the command must not die of the ignored TERM
     assert d.proc.poll() is None, "the command died from an ignored TERM without --thug"
     d.kill("USR2")
     assert d.wait() == 5
@@ -303,7 +303,7 @@ def test_thug_leaves_other_ignored_signals_alone(run):
     d.out.expect(r"^main ready")
     d.kill("USR1")
     d.kill("HUP")
-    time.sleep(0.3)
+    time.sleep(0.3)  # window: --thug must not kill for USR1 or HUP
     assert d.proc.poll() is None, "--thug killed the command for a signal that is not INT/TERM/QUIT"
     d.kill("USR2")
     assert d.wait() == 4

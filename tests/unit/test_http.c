@@ -38,7 +38,7 @@ static long long skip_both_ways(enum dock_http_framing f, uint64_t length, const
 	return whole < 0 ? -1 : whole;
 }
 
-static void test_request(void)
+UNIT_SUITE(test_http_request)
 {
 	char buf[1024];
 	const char *extra[] = { "Authorization: Bearer abc", "X-Empty:" };
@@ -130,7 +130,7 @@ static void test_request(void)
 	}
 }
 
-static void test_head(void)
+UNIT_SUITE(test_http_head)
 {
 	struct dock_http_response r;
 	const char *ok = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nServer: x\r\n\r\nhi";
@@ -230,7 +230,7 @@ static void test_head(void)
 	}
 }
 
-static void test_body(void)
+UNIT_SUITE(test_http_body)
 {
 	int done;
 	struct dock_http_response r = { .framing = DOCK_HTTP_BODY_LENGTH, .content_length = 3 };
@@ -297,7 +297,7 @@ static void test_body(void)
 	CHECK(!done);
 }
 
-static void test_basic(void)
+UNIT_SUITE(test_http_basic)
 {
 	char buf[64];
 
@@ -314,12 +314,4 @@ static void test_basic(void)
 	CHECK_EQ_STR(buf, "YWI6");
 	CHECK_EQ_INT(dock_http_basic_credentials("ab:", buf, 4), -1);
 	CHECK_EQ_INT(dock_http_basic_credentials("ab:", buf, 5), 4);
-}
-
-UNIT_SUITE(test_http)
-{
-	test_basic();
-	test_request();
-	test_head();
-	test_body();
 }

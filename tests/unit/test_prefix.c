@@ -20,7 +20,7 @@ static const char *render(const char *spec, bool no_color)
 	return pfx.text;
 }
 
-static void test_parse(void)
+UNIT_SUITE(test_prefix_parse)
 {
 	static const struct {
 		const char *name;
@@ -170,7 +170,7 @@ static size_t through(const struct dock_prefix *p, struct dock_prefix_state *st,
 	return o;
 }
 
-static void test_apply(void)
+UNIT_SUITE(test_prefix_apply)
 {
 	struct dock_prefix_state st = { false };
 	char out[512], want[512];
@@ -273,7 +273,7 @@ static void test_apply(void)
 
 /* Random streams of short lines, random chunking and random output sizes
  * (down to the least that progresses) against the byte-by-byte reference. */
-static void test_apply_random(void)
+UNIT_SUITE(test_prefix_apply_random)
 {
 	static char in[2048], want[2048 * 40], got[2048 * 40];
 	static const char *specs[] = { "p", "web :green", "[svc] ", ":x:yellow", "12:30 " };
@@ -305,7 +305,7 @@ static void test_apply_random(void)
 
 /* The newline scan works in 16-byte blocks: a newline at each position of
  * a few blocks, with the buffer starting at each alignment. */
-static void test_apply_scan(void)
+UNIT_SUITE(test_prefix_apply_scan)
 {
 	static char in[80], got[512], want[512];
 	size_t k, a, w, g, consumed;
@@ -340,7 +340,7 @@ static void reference_stamp(int64_t sec, long nsec, char *out)
 	snprintf(out + n, 32 - n, ".%03ldZ ", nsec / 1000000);
 }
 
-static void test_stamp(void)
+UNIT_SUITE(test_prefix_stamp)
 {
 	static const int64_t fixed[] = {
 		0, 59, 86399, 86400, 951782400 /* 2000-02-29 */, 951868800, 1709164800,
@@ -401,7 +401,7 @@ static void test_stamp(void)
 
 /* Stamps go before the prefix, a line carries the stamp that was current
  * when its first byte was rendered, and a line's rest gets none. */
-static void test_apply_stamped(void)
+UNIT_SUITE(test_prefix_apply_stamped)
 {
 	struct dock_prefix_state st = { false };
 	struct dock_prefix none = { .len = 0 };
@@ -449,14 +449,4 @@ static void test_apply_stamped(void)
 		CHECK_EQ_INT(w, DOCK_LINE_HEAD_MAX);
 		CHECK_EQ_INT(consumed, 1);
 	}
-}
-
-UNIT_SUITE(test_prefix)
-{
-	test_parse();
-	test_apply();
-	test_apply_scan();
-	test_apply_random();
-	test_stamp();
-	test_apply_stamped();
 }

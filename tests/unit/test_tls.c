@@ -167,7 +167,7 @@ static void test_load_dirs(void)
 	CHECK(strstr(err, strerror(ENOENT)) != NULL);
 }
 
-static void test_ip_names(void)
+UNIT_SUITE(test_tls_ip_names)
 {
 	static const unsigned char v4[4] = { 127, 0, 0, 1 }, v4b[4] = { 127, 0, 0, 2 };
 	static const unsigned char v6[16] = { [15] = 1 };
@@ -278,7 +278,6 @@ UNIT_SUITE(test_tls)
 	}
 	test_load_files();
 	test_load_dirs();
-	test_ip_names();
 	test_sessions();
 	/* Leave the store empty so no later suite depends on this one. */
 	(void)dock_tls_load_anchors_from(NULL, NULL, NULL, 0);

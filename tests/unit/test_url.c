@@ -40,7 +40,7 @@ static const char *redact(const char *s)
 	return red;
 }
 
-static void test_io_files(void)
+UNIT_SUITE(test_url_io_files)
 {
 	CHECK_EQ_INT(io_kind("file:///var/log/app.log"), DOCK_IO_FILE);
 	CHECK_EQ_STR(io.url.path, "/var/log/app.log");
@@ -88,7 +88,7 @@ static void test_io_files(void)
 	}
 }
 
-static void test_io_net(void)
+UNIT_SUITE(test_url_io_net)
 {
 	CHECK_EQ_INT(io_kind("tcp://192.168.1.9:2567"), DOCK_IO_TCP);
 	CHECK_EQ_STR(io.url.scheme, "tcp");
@@ -208,7 +208,7 @@ static void test_io_net(void)
 	CHECK(strstr(err, "secret") == NULL);
 }
 
-static void test_io_unix(void)
+UNIT_SUITE(test_url_io_unix)
 {
 	char path[200];
 
@@ -248,7 +248,7 @@ static void test_io_unix(void)
 	CHECK_EQ_STR(io.url.host, "");
 }
 
-static void test_http(void)
+UNIT_SUITE(test_url_http)
 {
 	CHECK_EQ_INT(http("http://example.com"), 0);
 	CHECK_EQ_STR(url.scheme, "http");
@@ -365,7 +365,7 @@ static void test_http(void)
 	}
 }
 
-static void test_redact(void)
+UNIT_SUITE(test_url_redact)
 {
 	char small[8];
 
@@ -453,13 +453,4 @@ static void test_redact(void)
 			CHECK(strncmp(cut, full, n - 1) == 0);
 		}
 	}
-}
-
-UNIT_SUITE(test_url)
-{
-	test_io_files();
-	test_io_net();
-	test_io_unix();
-	test_http();
-	test_redact();
 }

@@ -3,6 +3,7 @@
 #ifndef DOCK_UNIT_H
 #define DOCK_UNIT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,16 +41,26 @@ extern int unit_checks, unit_failures;
 	} while (0)
 
 /* UNIT_SUITE(name) { ... } defines a suite and registers it before main()
- * runs, so a new test file needs no edit anywhere else. */
+ * runs, so a new test file needs no edit anywhere else. A file with several
+ * parts registers each as its own suite, test_FILE_PART, so that
+ * `build/unit FILE_PART` runs one part and `build/unit FILE` all of them.
+ *
+ * UNIT_SUITE_ISOLATED(name) runs the suite in a child process of its own:
+ * for a module with static state (the loop, the lifecycle), which then
+ * starts fresh and cannot leak into the suites after it. */
 typedef void (*unit_suite)(void);
-void unit_register(const char *name, unit_suite fn);
+#define UNIT_ISOLATED 1u
+void unit_register(const char *name, unit_suite fn, unsigned flags);
 
-#define UNIT_SUITE(name)                                                          \
+#define UNIT_SUITE_FLAGS(name, flags)                                             \
 	static void name(void);                                                   \
 	__attribute__((constructor)) static void name##_register(void)            \
 	{                                                                         \
-		unit_register(#name, name);                                       \
+		unit_register(#name, name, flags);                                \
 	}                                                                         \
 	static void name(void)
+
+#define UNIT_SUITE(name) UNIT_SUITE_FLAGS(name, 0)
+#define UNIT_SUITE_ISOLATED(name) UNIT_SUITE_FLAGS(name, UNIT_ISOLATED)
 
 #endif
