@@ -79,10 +79,21 @@ static void init_inherited(struct dock_end *e, int fd)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (nfd < 0) {
-		dock_debug("cannot reopen fd %d (%s): writing to it blocking", fd, strerror(errno));
+	if (nfd < 0 && errno == ENXIO && S_ISFIFO(st.st_mode)) {
+		/* A FIFO with no reader: a write there fails with EPIPE. */
 		dock_end_init(e, DOCK_END_FD, fd);
-		e->pollable = false;
+		e->write_dead = true;
+		e->dead_errno = EPIPE;
+		return;
+	}
+	if (nfd < 0) {
+		/* No /proc, or a pipe of another user: the shared blocking
+		 * description it is, written only when epoll says there is
+		 * room, PIPE_BUF bytes at a time. */
+		dock_debug("cannot reopen fd %d (%s): writing to it when it is writable", fd,
+			   strerror(errno));
+		dock_end_init(e, DOCK_END_FD, fd);
+		e->gated = true;
 		return;
 	}
 	dock_end_init(e, DOCK_END_FD, nfd);
@@ -140,6 +151,11 @@ static int setup_inherit(struct dock_spawn_io *sio)
 	if (dock_pump_init(&io.out, &io.src_out, &io.dst_out, &io.prefix, NULL) < 0 ||
 	    dock_pump_init(&io.err, &io.src_err, &io.dst_err, &io.prefix, NULL) < 0)
 		return -1;
+	/* Where dock's stdout or stderr goes away (`dock ... | head`), the
+	 * command's own stream is closed: it sees what it would see without
+	 * dock in between. */
+	io.out.close_source = true;
+	io.err.close_source = true;
 	return 0;
 }
 
