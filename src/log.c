@@ -130,6 +130,25 @@ size_t dock_log_sanitize(char *s, size_t n)
 	return out;
 }
 
+const char *dock_log_file_kind(mode_t mode)
+{
+	if (S_ISREG(mode))
+		return "a regular file";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISLNK(mode))
+		return "a symbolic link";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "a file of unknown type";
+}
+
 /* One write per line: stderr may be shared with the command, and a line
  * assembled in pieces could be interleaved with its output. */
 static void emit(const char *fmt, va_list ap, int err)

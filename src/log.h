@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 extern bool dock_log_debug_on;
 
@@ -18,5 +19,9 @@ void dock_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * becomes one '?'. Other UTF-8 and other bytes are kept. Returns the new
  * length (never more than n). */
 size_t dock_log_sanitize(char *s, size_t n);
+
+/* What a file of this mode is, for a message: "a regular file", "a
+ * symbolic link", "a FIFO", "a directory", "a character device"... */
+const char *dock_log_file_kind(mode_t mode);
 
 #endif

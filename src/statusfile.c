@@ -69,24 +69,6 @@ ssize_t dock_statusfile_format(const struct dock_status *st, char *buf, size_t l
 	return n;
 }
 
-/* What a non-regular file is, for messages. */
-static const char *file_kind(mode_t mode)
-{
-	if (S_ISDIR(mode))
-		return "a directory";
-	if (S_ISLNK(mode))
-		return "a symbolic link";
-	if (S_ISFIFO(mode))
-		return "a FIFO";
-	if (S_ISCHR(mode))
-		return "a character device";
-	if (S_ISBLK(mode))
-		return "a block device";
-	if (S_ISSOCK(mode))
-		return "a socket";
-	return "not a regular file";
-}
-
 /* Writes doc to PATH.tmp and renames it over PATH. Returns 0, or -1 with
  * errno set, sf.failed naming the path that failed, and the temporary file
  * removed. No fsync: the file describes a running process, so after a
@@ -114,7 +96,7 @@ static int replace_file(const char *doc, size_t n)
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
 	if (fd < 0) {
 		if (errno == EEXIST && fstatat(sf.dirfd, sf.tmpname, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			sf.found = file_kind(st.st_mode);
+			sf.found = dock_log_file_kind(st.st_mode);
 		return -1;	/* nothing of ours to remove */
 	}
 	while (off < n) {
@@ -137,7 +119,7 @@ static int replace_file(const char *doc, size_t n)
 	fd = -1;
 	sf.failed = sf.path;
 	if (fstatat(sf.dirfd, sf.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
-		sf.found = file_kind(st.st_mode);
+		sf.found = dock_log_file_kind(st.st_mode);
 		errno = EEXIST;
 		goto fail;
 	}
@@ -222,7 +204,7 @@ static int open_dir(void)
 		return -1;
 	}
 	if (fstatat(sf.dirfd, sf.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
-		dock_warnx("--status-file %s: is %s, not a regular file", sf.path, file_kind(st.st_mode));
+		dock_warnx("--status-file %s: is %s, not a regular file", sf.path, dock_log_file_kind(st.st_mode));
 		return -1;
 	}
 	return 0;

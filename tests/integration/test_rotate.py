@@ -243,24 +243,31 @@ def test_content_of_a_removed_directory_is_archived_when_it_returns(tmp_path):
 
 @pytest.fixture
 def readonly_dir(tmp_path):
+    """A directory that refuses new names for a while. dock works through
+    the directory's fd taken at start, so a read-only bind mount put over
+    the path later would not touch it; the immutable attribute (chattr +i)
+    makes the directory itself refuse renames and new files, even to root,
+    while the files already open in it stay writable."""
     d = tmp_path / "logs"
     d.mkdir()
-    mounted = []
+    flagged = []
 
     def make_ro():
-        subprocess.run(["mount", "--bind", str(d), str(d)], check=True)
-        mounted.append(d)
-        subprocess.run(["mount", "-o", "remount,ro,bind", str(d)], check=True)
+        subprocess.run(["chattr", "+i", str(d)], check=True)
+        flagged.append(d)
 
     def make_rw():
-        subprocess.run(["umount", str(d)], check=True)
-        mounted.remove(d)
+        subprocess.run(["chattr", "-i", str(d)], check=True)
+        flagged.remove(d)
 
     if os.geteuid() != 0:
-        pytest.skip("needs root for a read-only bind mount")
+        pytest.skip("needs root for chattr +i")
+    if subprocess.run(["chattr", "+i", str(d)], capture_output=True).returncode != 0:
+        pytest.skip("the file system has no immutable attribute (chattr +i)")
+    subprocess.run(["chattr", "-i", str(d)], check=True)
     yield d, make_ro, make_rw
-    for m in mounted:
-        subprocess.run(["umount", "-l", str(m)])
+    for m in flagged:
+        subprocess.run(["chattr", "-i", str(m)])
 
 
 def test_read_only_directory_warns_and_retries(readonly_dir):
