@@ -162,13 +162,34 @@ static int setup_inherit(struct dock_spawn_io *sio)
 static int setup_file(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
 		      size_t errlen)
 {
+	struct stat st;
+	int fd;
+
 	io.lf = dock_logfile_open(io.target.url.path, cfg, err, errlen);
 	if (io.lf == NULL)
 		return -1;
+	fd = dock_logfile_fd(io.lf);
 	if (dock_logfile_direct(io.lf) && !io.has_prefix) {
 		/* No rotation and no prefix: the command appends to the file
-		 * itself, exactly as `cmd >>FILE 2>&1`, at the kernel's speed. */
-		sio->fd[1] = sio->fd[2] = dock_logfile_fd(io.lf);
+		 * itself, exactly as `cmd >>FILE 2>&1`, at the kernel's speed,
+		 * and blocking, as a FIFO's or a terminal's writer expects. */
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+			snprintf(err, errlen, "%s: %s", io.target.url.path, strerror(errno));
+			return -1;
+		}
+		sio->fd[1] = sio->fd[2] = fd;
+		return 0;
+	}
+	if (dock_logfile_direct(io.lf) && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A FIFO, a terminal, /dev/null: written as dock's own stdout
+		 * is, when epoll says there is room, so a slow reader holds the
+		 * command back instead of dock. */
+		dock_end_init(&io.dst_out, DOCK_END_FD, fd);
+		if (pump_output_to(&io.dst_out, sio, err, errlen) < 0)
+			return -1;
+		/* Its reader gone, the command sees EPIPE, as it would
+		 * writing there itself. */
+		io.out.close_source = true;
 		return 0;
 	}
 	dock_end_init(&io.dst_out, DOCK_END_LOGFILE, -1);

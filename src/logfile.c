@@ -1587,12 +1587,6 @@ static int open_start(const char *path, bool direct, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	/* The command expects a blocking stdout (a FIFO's, a terminal's). */
-	if (direct && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
-		return -1;
-	}
 	return fd;
 }
 
