@@ -1569,12 +1569,21 @@ static int open_start(const char *path, bool direct, char *err, size_t errlen)
 	} else {
 		flags |= O_NOFOLLOW;	/* and none may appear there now */
 	}
-	/* Rotation needs a regular file: anything else is not opened at all
-	 * (a device's driver would see the open). */
-	if (!direct && stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: %s, not a regular file: cannot rotate it", path,
-			 dock_log_file_kind(st.st_mode));
-		return -1;
+	if (stat(path, &st) == 0) {
+		/* Rotation needs a regular file: anything else is not opened
+		 * at all (a device's driver would see the open). */
+		if (!direct && !S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s: %s, not a regular file: cannot rotate it", path,
+				 dock_log_file_kind(st.st_mode));
+			return -1;
+		}
+		/* A second name may be a hard link to a file the command could
+		 * not write (or, with rotation, read): not opened either. */
+		if (S_ISREG(st.st_mode) && st.st_nlink != 1) {
+			snprintf(err, errlen, "%s: a file with %lu links: dock writes only a file with one name",
+				 path, (unsigned long)st.st_nlink);
+			return -1;
+		}
 	}
 	/* The command gets a direct file's fd itself: O_APPEND, as every other
 	 * writer of the file may expect. With rotation dock is the only
@@ -1636,10 +1645,9 @@ struct dock_logfile *dock_logfile_open(const char *path, const struct dock_confi
 			 dock_log_file_kind(st.st_mode));
 		goto fail;
 	}
-	/* Rotation reads the file back and compresses it: a second name
-	 * could be a hard link to a file the command may not read. */
+	/* Checked again on what was opened (see open_start). */
 	if (st.st_nlink != 1) {
-		snprintf(err, errlen, "%s: a file with %lu links: dock rotates only a file with one name",
+		snprintf(err, errlen, "%s: a file with %lu links: dock writes only a file with one name",
 			 lf->path, (unsigned long)st.st_nlink);
 		goto fail;
 	}
