@@ -182,12 +182,17 @@ static void mark_dead(struct dock_end *e)
 /* The destination of p is gone for good: either close the command's end
  * of the pipe (see close_source) or, for a pty or a shared pipe, go on
  * reading and drop what comes, counted and reported once it ends. */
-static void discard_out(struct dock_pump *p)
+static void count_discarded(struct dock_pump *p, size_t n)
 {
-	if (p->out_len > 0 && p->discarded == 0 && !p->close_source)
+	if (n > 0 && p->discarded == 0 && !p->close_source)
 		dock_warnx("output destination gone (%s): discarding the command's output",
 			   p->to->dead_errno ? strerror(p->to->dead_errno) : "TLS error");
-	p->discarded += p->out_len;
+	p->discarded += n;
+}
+
+static void discard_out(struct dock_pump *p)
+{
+	count_discarded(p, p->out_len);
 	p->out_len = 0;
 	p->out_off = 0;
 }
@@ -214,6 +219,7 @@ static int flush_datagrams(struct dock_pump *p)
 		}
 		if (p->to->write_dead) {
 			n = (ssize_t)chunk;
+			count_discarded(p, chunk);
 		} else if (chunk == 0) {
 			n = 0;	/* an empty line: nothing to send */
 		} else {
@@ -223,6 +229,7 @@ static int flush_datagrams(struct dock_pump *p)
 			if (n == DEAD) {
 				mark_dead(p->to);
 				n = (ssize_t)chunk;
+				count_discarded(p, chunk);
 			}
 		}
 		/* One datagram per send: what the kernel took is the chunk. */
@@ -322,7 +329,7 @@ static int pump_step(struct dock_pump *p)
 			return 1;
 		}
 		/* Drop rather than prefix what nobody will read. */
-		p->discarded += p->raw_len;
+		count_discarded(p, p->raw_len);
 		p->raw_len = 0;
 	}
 	room = out_room(p);
@@ -465,7 +472,7 @@ void dock_pumps_run(void)
 		struct dock_pump *p = pumps[i];
 
 		if (p->to->write_dead && p->to->type != DOCK_END_DGRAM) {
-			p->discarded += p->raw_len;
+			count_discarded(p, p->raw_len);
 			p->raw_len = 0;
 			discard_out(p);
 		}

@@ -291,8 +291,8 @@ def finish(proc, timeout=15.0):
         out, err = proc.communicate(timeout=timeout * SLOW)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, err = proc.communicate()
-        kill_marked(proc.mark)
+        kill_marked(proc.mark)  # first: a dock left behind (pidns) holds the pipes
+        out, err = proc.communicate(timeout=10)
         raise AssertionError(f"dock did not exit within {timeout * SLOW}s; stderr {err!r}")
     return proc.returncode, err.decode(errors="replace")
 
