@@ -718,3 +718,18 @@ def test_diagnostics_show_no_control_characters(tmp_path, how):
     body = err[:-1]
     assert b"x?31m?32m?[33m?y?\xc3\xa9" in body, err  # other UTF-8 (\xc3\xa9) kept
     assert not any(b < 0x20 or b == 0x7f or 0x80 <= b <= 0x9f for b in body.replace(b"\xc3\xa9", b"")), err
+
+
+@pytest.mark.parametrize("prefix", [True, False], ids=["prefix", "no-prefix"])
+@pytest.mark.parametrize("target", ["/dev/stdout", "/dev/null"])
+def test_io_device_targets_work(target, prefix):
+    """--io opens its file non-blocking, yet /dev/stdout (a link to dock's
+    own stdout, here a pipe) and /dev/null are outputs as before; rotating
+    them is a usage error."""
+    args = (["--stdout-prefix", "p: "] if prefix else []) + ["--io", target, "sh", "-c", "echo hi; exit 4"]
+    res = dock_plain(args)
+    assert res.returncode == 4, res
+    assert res.stdout == ("" if target == "/dev/null" else ("p: hi\n" if prefix else "hi\n"))
+    res = dock_plain(["--io", target, "--log-rotate", "1h", "true"])
+    assert res.returncode == 2, res
+    assert res.stderr.startswith("dock: --log-rotate: needs a regular file; --io " + target), res
