@@ -626,8 +626,16 @@ static int open_live(struct dock_logfile *lf)
  * whatever took the name meanwhile is neither replaced nor followed). */
 static int put_back(struct dock_logfile *lf, const char *raw)
 {
-	return (int)syscall(SYS_renameat2, lf->dirfd, name_of(lf, raw), lf->dirfd, lf->base,
-			    RENAME_NOREPLACE);
+	struct stat st;
+
+	if (syscall(SYS_renameat2, lf->dirfd, name_of(lf, raw), lf->dirfd, lf->base, RENAME_NOREPLACE) == 0)
+		return 0;
+	/* A file system without RENAME_NOREPLACE: a plain rename, only while
+	 * the name is free (what could take it in between loses its name). */
+	if ((errno == EINVAL || errno == ENOSYS) &&
+	    fstatat(lf->dirfd, lf->base, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return renameat(lf->dirfd, name_of(lf, raw), lf->dirfd, lf->base);
+	return -1;
 }
 
 /* Where the file dock writes is now. */

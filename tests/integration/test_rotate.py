@@ -238,7 +238,9 @@ def test_content_of_a_removed_directory_is_archived_when_it_returns(tmp_path):
     # Lines archived before the removal went with the directory; the rest
     # is all there, once, in order.
     assert got and got == list(range(got[0], 801)), got[:5]
-    assert got[0] < 100, "what was written while the directory was gone is lost"
+    # (~100 lines a second: the 1 s rotation cuts near line 100, the removal
+    # at 1.5 s comes near line 150; the rotation may land just past 100)
+    assert got[0] < 140, "what was written while the directory was gone is lost"
 
 
 @pytest.fixture
