@@ -107,10 +107,21 @@ static void init_inherited(struct dock_end *e, int fd)
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	nfd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (nfd < 0) {
-		dock_debug("cannot reopen fd %d (%s): writing to it blocking", fd, strerror(errno));
+	if (nfd < 0 && errno == ENXIO && S_ISFIFO(st.st_mode)) {
+		/* A FIFO with no reader: a write there fails with EPIPE. */
 		dock_end_init(e, DOCK_END_FD, fd);
-		e->pollable = false;
+		e->write_dead = true;
+		e->dead_errno = EPIPE;
+		return;
+	}
+	if (nfd < 0) {
+		/* No /proc, or a pipe of another user: the shared blocking
+		 * description it is, written only when epoll says there is
+		 * room, PIPE_BUF bytes at a time. */
+		dock_debug("cannot reopen fd %d (%s): writing to it when it is writable", fd,
+			   strerror(errno));
+		dock_end_init(e, DOCK_END_FD, fd);
+		e->gated = true;
 		return;
 	}
 	dock_end_init(e, DOCK_END_FD, nfd);
@@ -178,19 +189,45 @@ static int setup_inherit(struct dock_spawn_io *sio)
 		return -1;
 	set_timestamps(&io.out);
 	set_timestamps(&io.err);
+	/* Where dock's stdout or stderr goes away (`dock ... | head`), the
+	 * command's own stream is closed: it sees what it would see without
+	 * dock in between. */
+	io.out.close_source = true;
+	io.err.close_source = true;
 	return 0;
 }
 
 static int setup_file(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
 		      size_t errlen)
 {
+	struct stat st;
+	int fd;
+
 	io.lf[0] = dock_logfile_open(io.target->url.path, cfg, err, errlen);
 	if (io.lf[0] == NULL)
 		return -1;
+	fd = dock_logfile_fd(io.lf[0]);
 	if (dock_logfile_direct(io.lf[0]) && io.prefix == NULL) {
 		/* No rotation, prefix or stamp: the command appends to the file
-		 * itself, exactly as `cmd >>FILE 2>&1`, at the kernel's speed. */
-		sio->fd[1] = sio->fd[2] = dock_logfile_fd(io.lf[0]);
+		 * itself, exactly as `cmd >>FILE 2>&1`, at the kernel's speed,
+		 * and blocking, as a FIFO's or a terminal's writer expects. */
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+			snprintf(err, errlen, "%s: %s", io.target->url.path, strerror(errno));
+			return -1;
+		}
+		sio->fd[1] = sio->fd[2] = fd;
+		return 0;
+	}
+	if (dock_logfile_direct(io.lf[0]) && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+		/* A FIFO, a terminal, /dev/null: written as dock's own stdout
+		 * is, when epoll says there is room, so a slow reader holds the
+		 * command back instead of dock. */
+		dock_end_init(&io.dst_out, DOCK_END_FD, fd);
+		if (pump_output_to(&io.dst_out, sio, err, errlen) < 0)
+			return -1;
+		/* Its reader gone, the command sees EPIPE, as it would
+		 * writing there itself. */
+		io.out.close_source = true;
 		return 0;
 	}
 	dock_end_init(&io.dst_out, DOCK_END_LOGFILE, -1);

@@ -41,6 +41,10 @@
  * is lost, the rotation is not delayed, the disk holds more, and the next
  * start of dock compresses it. */
 #define MAX_PENDING 4
+/* One more slot, used only at exit: the live file's content when its name
+ * is no longer the live file's (removed, or taken by something dock would
+ * not write through), archived from the fd dock holds. */
+#define MAX_JOBS (MAX_PENDING + 1)
 /* How long dock_logfile_finish lets compression run at exit. Beyond it the
  * remaining content is left uncompressed under its archive name. Docker
  * gives a container 10 s to stop, and the tree's shutdown comes first. */
@@ -75,6 +79,10 @@
 #define ARCHIVE_MODE(lf) ((lf)->mode & 0666)
 #define SCRATCH_SIZE (16 * 1024)
 
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)	/* linux/fs.h; musl's headers lack it */
+#endif
+
 enum job_source {
 	SRC_RAW,	/* .BASE_STAMP.raw */
 	SRC_PLAIN,	/* BASE_STAMP, left uncompressed by an earlier run */
@@ -92,9 +100,23 @@ struct dock_logfile {
 	bool direct;
 	int fd;
 	mode_t mode;			/* of the live file, for its successors */
-	char path[PATH_MAX];
+	char path[PATH_MAX];		/* for messages only: dock's cwd may change */
 	size_t dirlen;			/* path[0..dirlen) is the directory, with '/' */
 	const char *base;		/* the file's name, inside path */
+
+	/* Every file operation after start goes through these fds, by a
+	 * name without '/': see "Files in a directory the command can write"
+	 * below. */
+	int dirfd;			/* the log's directory */
+	int parentfd;			/* its parent, or -1 (see refresh_dir) */
+	char dirname[NAME_MAX + 1];	/* the directory's name in the parent */
+	uid_t dir_uid;			/* the directory's owner at start */
+	uid_t owner;			/* the live file's owner at start */
+	/* The live content is under the RAW name of aside_key, not under
+	 * base: a rotation renamed it and could neither open a successor nor
+	 * put it back (something dock will not remove took the name). */
+	bool aside;
+	struct dock_archive_key aside_key;
 
 	/* dock is the only writer, so its offset is the file's size. */
 	uint64_t size;
@@ -110,7 +132,7 @@ struct dock_logfile {
 	bool rotate_failing;		/* warned once for this run of failures */
 	struct dock_archive_key last_key;
 
-	struct job jobs[MAX_PENDING];
+	struct job jobs[MAX_JOBS];
 	unsigned njobs;
 	struct dock_gzip *gz;		/* only while jobs exist */
 	/* The first job's archive is complete and a child process is
@@ -144,6 +166,116 @@ static void schedule(struct dock_logfile *lf);
 static void retention(struct dock_logfile *lf);
 static void recover(struct dock_logfile *lf);
 
+/* ----------------------------------- files in a directory the command can write
+
+   The command may own the log's directory and put anything at any name
+   there, at any moment: a symlink to a file only root may read or write,
+   a hard link to one, a FIFO (an open of it blocks), a device node, a
+   directory. Once the command runs, dock therefore works only through the
+   directory's fd taken at start (openat, renameat, unlinkat, fstatat with
+   a name without '/'), opens with O_NOFOLLOW|O_NONBLOCK, and opens an
+   existing name only after fstatat showed a regular file, then checks with
+   fstat that it opened that same file: regular, a single link, owned by
+   dock's user or by the live file's owner at start. Anything else is left
+   alone with a warning (or, where only a name is lost, removed), and dock
+   writes on into the file it holds. */
+
+/* NULL when st is a file dock may write, read back or compress; else what
+ * it is, for a message (in buf when it needs a number). */
+static const char *check_file(const struct dock_logfile *lf, const struct stat *st, char *buf,
+			      size_t len)
+{
+	if (!S_ISREG(st->st_mode))
+		return dock_log_file_kind(st->st_mode);
+	if (st->st_nlink != 1) {
+		snprintf(buf, len, "a file with %lu links", (unsigned long)st->st_nlink);
+		return buf;
+	}
+	if (st->st_uid != geteuid() && st->st_uid != lf->owner) {
+		snprintf(buf, len, "a file owned by uid %lu", (unsigned long)st->st_uid);
+		return buf;
+	}
+	return NULL;
+}
+
+/* The name inside the directory of a path built by archive_path. */
+static const char *name_of(const struct dock_logfile *lf, const char *path)
+{
+	return path + lf->dirlen;
+}
+
+/* Opens an existing name of the directory (flags: O_RDONLY, O_WRONLY or
+ * O_RDWR) if it passes check_file. Returns the fd, or -1 with errno set
+ * and *why saying what was found there when that is the reason (a buffer
+ * of 48 bytes in why_buf). fstatat comes first so that nothing but a
+ * regular file is opened at all (a device's driver sees no open); the
+ * fstat after makes sure the file opened is the one checked. */
+static int open_existing(struct dock_logfile *lf, const char *name, int flags, const char **why,
+			 char *why_buf)
+{
+	struct stat before, st;
+	int fd;
+
+	*why = NULL;
+	if (fstatat(lf->dirfd, name, &before, AT_SYMLINK_NOFOLLOW) < 0)
+		return -1;
+	if ((*why = check_file(lf, &before, why_buf, 48)) != NULL) {
+		errno = EPERM;
+		return -1;
+	}
+	fd = openat(lf->dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || (*why = check_file(lf, &st, why_buf, 48)) != NULL ||
+	    st.st_dev != before.st_dev || st.st_ino != before.st_ino) {
+		if (*why == NULL)
+			*why = "a file swapped while it was opened";
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/* Removes whatever is at name when that loses nothing but a name: not a
+ * regular file with a single link (its content would go), nor a
+ * directory that is not empty. unlinkat never follows or opens it. */
+static int remove_planted(struct dock_logfile *lf, const char *name)
+{
+	struct stat st;
+
+	if (fstatat(lf->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (S_ISREG(st.st_mode) && st.st_nlink == 1) {
+		errno = EEXIST;
+		return -1;
+	}
+	return unlinkat(lf->dirfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0);
+}
+
+/* A renamed or recreated log directory: the fd taken at start refers to a
+ * directory that no longer has a name. The directory made anew under the
+ * same name in the same parent is taken instead, if it is a directory (no
+ * symlink is followed) owned by the same user as the first or by dock's. */
+static void refresh_dir(struct dock_logfile *lf)
+{
+	struct stat st;
+	int fd;
+
+	if (lf->parentfd < 0 || fstat(lf->dirfd, &st) < 0 || st.st_nlink > 0)
+		return;
+	fd = openat(lf->parentfd, lf->dirname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !S_ISDIR(st.st_mode) || (st.st_uid != lf->dir_uid && st.st_uid != geteuid())) {
+		close(fd);
+		return;
+	}
+	dock_debug("%s: its directory was made anew", lf->path);
+	close(lf->dirfd);
+	lf->dirfd = fd;
+}
+
 /* ------------------------------------------------------------------ names */
 
 /* The path of an archive name in the log's directory, built in buf. NULL
@@ -175,7 +307,7 @@ static bool archive_exists(struct dock_logfile *lf, const struct dock_archive_ke
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
 		const char *p = archive_path(lf, lf->name2, key, kinds[i]);
 
-		if (p && lstat(p, &st) == 0)
+		if (p && fstatat(lf->dirfd, name_of(lf, p), &st, AT_SYMLINK_NOFOLLOW) == 0)
 			return true;
 	}
 	return false;
@@ -217,14 +349,21 @@ static void shred_step(struct dock_logfile *lf)
 static bool remove_name(struct dock_logfile *lf, const struct dock_archive_key *key,
 			enum dock_archive_kind kind, bool now)
 {
-	const char *p = archive_path(lf, lf->name2, key, kind);
+	const char *p = archive_path(lf, lf->name2, key, kind), *why;
+	char why_buf[48];
+	struct stat st;
 	int fd = -1;
 
-	if (p == NULL)
+	if (p == NULL || fstatat(lf->dirfd, name_of(lf, p), &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return false;
-	if (!now)
-		fd = open(p, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (unlink(p) == 0) {
+	if (S_ISDIR(st.st_mode)) {
+		dock_debug("%s: %s is a directory, not an archive: left alone", lf->path, p);
+		return false;
+	}
+	/* Only a big file that is really ours is worth an fd to shrink it. */
+	if (!now && S_ISREG(st.st_mode) && st.st_size > SHRED_STEP)
+		fd = open_existing(lf, name_of(lf, p), O_WRONLY, &why, why_buf);
+	if (unlinkat(lf->dirfd, name_of(lf, p), 0) == 0) {
 		release_fd(lf, fd);
 		return true;
 	}
@@ -251,21 +390,35 @@ static int scan_dir(struct dock_logfile *lf,
 	enum dock_archive_kind kind;
 	struct dirent *de;
 	DIR *d;
+	int fd;
 
-	if (lf->dirlen == 0) {
-		d = opendir(".");
-	} else {
-		memcpy(lf->name2, lf->path, lf->dirlen);
-		lf->name2[lf->dirlen] = '\0';
-		d = opendir(lf->name2);
-	}
-	if (d == NULL)
+	/* A description of its own: readdir moves its offset. */
+	fd = openat(lf->dirfd, ".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
+	d = fdopendir(fd);
+	if (d == NULL) {
+		close(fd);
+		return -1;
+	}
 	while ((de = readdir(d)) != NULL)
 		if (dock_rotate_parse(lf->base, de->d_name, &key, &kind) == 0)
 			fn(lf, &key, kind, arg);
 	closedir(d);
 	return 0;
+}
+
+/* True when name is a regular file: only those count as archives (for
+ * retention, room on a full disk, and the newest name). */
+static bool is_regular(struct dock_logfile *lf, const struct dock_archive_key *key,
+		       enum dock_archive_kind kind)
+{
+	char buf[PATH_MAX];
+	const char *p = archive_path(lf, buf, key, kind);
+	struct stat st;
+
+	return p != NULL && fstatat(lf->dirfd, name_of(lf, p), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	       S_ISREG(st.st_mode);
 }
 
 /* ------------------------------------------------------------- disk full */
@@ -321,9 +474,8 @@ static void find_oldest(struct dock_logfile *lf, const struct dock_archive_key *
 {
 	struct dock_archive_key *oldest = arg;
 
-	(void)lf;
 	if ((kind == DOCK_ARCHIVE_GZ || kind == DOCK_ARCHIVE_PLAIN) &&
-	    (oldest->stamp == 0 || dock_rotate_key_cmp(key, oldest) < 0))
+	    (oldest->stamp == 0 || dock_rotate_key_cmp(key, oldest) < 0) && is_regular(lf, key, kind))
 		*oldest = *key;
 }
 
@@ -427,12 +579,15 @@ static void rotation_failed(struct dock_logfile *lf, const char *what)
 	lf->blocked_until = dock_now_ms() + RETRY_MS;
 }
 
-/* Opens the live path for a new file. O_APPEND is left out on purpose:
+/* Opens the live name for a new file. O_APPEND is left out on purpose:
  * splice(2) refuses a file opened with it (EINVAL), and dock is the only
  * writer, so its offset is the end anyway. */
 static int open_live(struct dock_logfile *lf)
 {
-	int fd = open(lf->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, lf->mode);
+	const int flags = O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	const char *why;
+	char why_buf[48];
+	int fd = openat(lf->dirfd, lf->base, flags | O_CREAT | O_EXCL, lf->mode);
 
 	if (fd >= 0) {
 		/* The umask may have narrowed the mode; the successor gets the
@@ -442,13 +597,65 @@ static int open_live(struct dock_logfile *lf)
 	}
 	if (errno != EEXIST)
 		return -1;
-	/* Someone made the file between the rename and now: append to it. */
-	fd = open(lf->path, O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
-		close(fd);
-		return -1;
+	/* Someone made the file between the rename and now: append to it,
+	 * if it is one dock may write. */
+	fd = open_existing(lf, lf->base, O_RDWR, &why, why_buf);
+	if (fd >= 0) {
+		if (lseek(fd, 0, SEEK_END) < 0) {
+			close(fd);
+			return -1;
+		}
+		return fd;
 	}
-	return fd;
+	if (why == NULL)
+		return -1;
+	/* Something planted at the live name: a symlink, FIFO, device, hard
+	 * link or empty directory loses only its name; the file is made anew. */
+	if (remove_planted(lf, lf->base) == 0) {
+		dock_warnx("%s: found %s at the log file's name: removed it", lf->path, why);
+		fd = openat(lf->dirfd, lf->base, flags | O_CREAT | O_EXCL, lf->mode);
+		if (fd >= 0)
+			(void)fchmod(fd, lf->mode);
+		return fd;
+	}
+	dock_warnx("%s: found %s at the log file's name: left alone; writing on to the file dock has open",
+		   lf->path, why);
+	errno = EEXIST;
+	return -1;
+}
+
+/* Gives the live name back to the file just renamed from it (RENAME_NOREPLACE:
+ * whatever took the name meanwhile is neither replaced nor followed). */
+static int put_back(struct dock_logfile *lf, const char *raw)
+{
+	struct stat st;
+
+	if (syscall(SYS_renameat2, lf->dirfd, name_of(lf, raw), lf->dirfd, lf->base, RENAME_NOREPLACE) == 0)
+		return 0;
+	/* A file system without RENAME_NOREPLACE: a plain rename, only while
+	 * the name is free (what could take it in between loses its name). */
+	if ((errno == EINVAL || errno == ENOSYS) &&
+	    fstatat(lf->dirfd, lf->base, &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+		return renameat(lf->dirfd, name_of(lf, raw), lf->dirfd, lf->base);
+	return -1;
+}
+
+/* Where the file dock writes is now. */
+enum live_at { LIVE_AT_BASE, LIVE_ASIDE, LIVE_ELSEWHERE };
+
+static enum live_at live_state(struct dock_logfile *lf)
+{
+	struct stat fst, pst;
+	const char *p = lf->base;
+
+	if (fstat(lf->fd, &fst) < 0 || fst.st_nlink == 0)
+		return LIVE_ELSEWHERE;
+	if (lf->aside && (p = archive_path(lf, lf->name3, &lf->aside_key, DOCK_ARCHIVE_RAW)) != NULL)
+		p = name_of(lf, p);
+	if (p != NULL && fstatat(lf->dirfd, p, &pst, AT_SYMLINK_NOFOLLOW) == 0 && pst.st_dev == fst.st_dev &&
+	    pst.st_ino == fst.st_ino)
+		return lf->aside ? LIVE_ASIDE : LIVE_AT_BASE;
+	return LIVE_ELSEWHERE;
 }
 
 static bool next_key(struct dock_logfile *lf, struct dock_archive_key *key)
@@ -484,12 +691,15 @@ static void stop_sync(struct dock_logfile *lf);
 static void drop_job(struct dock_logfile *lf, unsigned i)
 {
 	struct job *j = &lf->jobs[i];
+	/* A finishing child renames the archive by itself. */
+	bool child_owns = i == 0 && lf->syncing;
 
 	if (i == 0)
 		stop_sync(lf);
 	if (j->tmp_fd >= 0) {
 		close(j->tmp_fd);
-		unlink_kind(lf, &j->key, DOCK_ARCHIVE_TMP);
+		if (!child_owns)
+			unlink_kind(lf, &j->key, DOCK_ARCHIVE_TMP);
 	}
 	release_fd(lf, j->fd);
 	memmove(&lf->jobs[i], &lf->jobs[i + 1], (lf->njobs - i - 1) * sizeof(lf->jobs[0]));
@@ -545,27 +755,26 @@ static void drop_doomed_jobs(struct dock_logfile *lf)
 static void rotate(struct dock_logfile *lf)
 {
 	struct dock_archive_key key;
-	struct stat fst, pst;
-	enum dock_archive_kind kind;
+	enum job_source src;
 	const char *dest = NULL;
-	bool linked;
 	int nfd, old;
 
 	lf->due = false;
 	lf->waited = 0;
 	if (lf->size == 0)
 		return;		/* nothing to archive: no empty archives */
+	refresh_dir(lf);
 	if (!next_key(lf, &key)) {
 		/* 99 rotations in this second already: wait for the next. */
 		lf->blocked_until = dock_now_ms() + 1000;
 		return;
 	}
-	linked = fstat(lf->fd, &fst) == 0 && fst.st_nlink > 0 && stat(lf->path, &pst) == 0 &&
-		 pst.st_dev == fst.st_dev && pst.st_ino == fst.st_ino;
-	if (linked) {
-		kind = lf->njobs < MAX_PENDING ? DOCK_ARCHIVE_RAW : DOCK_ARCHIVE_PLAIN;
-		dest = archive_path(lf, lf->name, &key, kind);
-		if (dest == NULL || rename(lf->path, dest) < 0) {
+	switch (live_state(lf)) {
+	case LIVE_AT_BASE:
+		/* Always to the hidden name first: the only name a rotation
+		 * that cannot finish leaves the content under (see aside). */
+		dest = archive_path(lf, lf->name, &key, DOCK_ARCHIVE_RAW);
+		if (dest == NULL || renameat(lf->dirfd, lf->base, lf->dirfd, name_of(lf, dest)) < 0) {
 			rotation_failed(lf, "rename");
 			return;
 		}
@@ -574,17 +783,37 @@ static void rotate(struct dock_logfile *lf)
 			int saved = errno;
 
 			/* Put the file back so the path keeps growing. */
-			if (rename(dest, lf->path) < 0)
-				dock_warn("%s: cannot rename %s back", lf->path, dest);
+			if (put_back(lf, dest) < 0) {
+				/* The name is taken by what open_live would not
+				 * remove: dock writes on into the file it holds,
+				 * under its hidden name, and the next rotation (or
+				 * the exit) archives it from there. */
+				lf->aside = true;
+				lf->aside_key = key;
+				lf->last_key = key;
+			}
 			errno = saved;
 			rotation_failed(lf, "reopen");
 			return;
 		}
-	} else {
+		src = SRC_RAW;
+		break;
+	case LIVE_ASIDE:
+		nfd = open_live(lf);
+		if (nfd < 0) {
+			rotation_failed(lf, "reopen");
+			return;
+		}
+		key = lf->aside_key;
+		dest = archive_path(lf, lf->name, &key, DOCK_ARCHIVE_RAW);
+		lf->aside = false;
+		src = SRC_RAW;
+		break;
+	default:
 		/* The file was removed or replaced under dock (its directory
 		 * deleted, an outside rotation): the content lives on only in
 		 * the fd, so it is archived from there. */
-		if (lf->njobs == MAX_PENDING) {
+		if (lf->njobs >= MAX_PENDING) {
 			errno = EBUSY;
 			rotation_failed(lf, "compression queue full");
 			return;
@@ -594,7 +823,9 @@ static void rotate(struct dock_logfile *lf)
 			rotation_failed(lf, "reopen");
 			return;
 		}
-		kind = DOCK_ARCHIVE_RAW;
+		lf->aside = false;
+		src = SRC_UNLINKED;
+		break;
 	}
 	if (lf->rotate_failing)
 		dock_warnx("%s: rotation works again", lf->path);
@@ -609,19 +840,24 @@ static void rotate(struct dock_logfile *lf)
 	}
 	lf->last = -1;
 	lf->cut = false;
-	lf->last_key = key;
+	if (dock_rotate_key_cmp(&key, &lf->last_key) > 0)
+		lf->last_key = key;
 	dock_debug("%s: rotated (%s)", lf->path, dest ? dest : "content of a removed file");
-	if (kind == DOCK_ARCHIVE_PLAIN) {
+	if (src == SRC_RAW && lf->njobs >= MAX_PENDING) {
+		const char *plain = archive_path(lf, lf->name2, &key, DOCK_ARCHIVE_PLAIN);
+
 		close(old);
 		/* Not a warning: nothing is lost, and it is compressed once
 		 * the queue drains (or at the next start). */
-		if (!lf->overflow_warned)
-			dock_debug("%s: compression falls behind; %s waits uncompressed", lf->path, dest);
+		if (plain == NULL || renameat(lf->dirfd, name_of(lf, dest), lf->dirfd, name_of(lf, plain)) < 0)
+			dock_debug("%s: cannot rename %s: %s", lf->path, dest, strerror(errno));
+		else if (!lf->overflow_warned)
+			dock_debug("%s: compression falls behind; %s waits uncompressed", lf->path, plain);
 		lf->overflow_warned = true;
 		lf->leftovers = true;
 		retention(lf);
 	} else {
-		enqueue(lf, old, &key, linked ? SRC_RAW : SRC_UNLINKED);
+		enqueue(lf, old, &key, src);
 		drop_doomed_jobs(lf);
 	}
 	schedule(lf);
@@ -646,8 +882,7 @@ static void collect_key(struct dock_logfile *lf, const struct dock_archive_key *
 {
 	struct key_list *kl = arg;
 
-	(void)lf;
-	if (kind != DOCK_ARCHIVE_GZ && kind != DOCK_ARCHIVE_PLAIN)
+	if ((kind != DOCK_ARCHIVE_GZ && kind != DOCK_ARCHIVE_PLAIN) || !is_regular(lf, key, kind))
 		return;
 	if (kl->n == kl->cap) {
 		size_t cap = kl->cap ? kl->cap * 2 : 64;
@@ -704,7 +939,7 @@ static void abandon_job(struct dock_logfile *lf, const char *why)
 	case SRC_RAW:
 		raw = archive_path(lf, lf->name, &j->key, DOCK_ARCHIVE_RAW);
 		plain = archive_path(lf, lf->name2, &j->key, DOCK_ARCHIVE_PLAIN);
-		if (raw && plain && rename(raw, plain) == 0)
+		if (raw && plain && renameat(lf->dirfd, name_of(lf, raw), lf->dirfd, name_of(lf, plain)) == 0)
 			dock_warnx("%s: %s; kept %s uncompressed", lf->path, why, plain);
 		else
 			dock_warn("%s: %s; content left in %s", lf->path, why, raw ? raw : "(name too long)");
@@ -744,30 +979,33 @@ static const char *source_name(struct dock_logfile *lf, const struct job *j, cha
 /* The steps after compression, in order: the archive is made durable
  * (without that, a crash soon after could leave an empty archive and no
  * raw copy), given its final name, and the raw copy is removed. Runs in
- * the finishing child, or inline when no child can be made. */
-static struct finish_report finish_steps(const char *tmp, const char *gz, const char *src, bool sync)
+ * the finishing child, or inline when no child can be made. The names are
+ * in the directory dirfd; tmp_fd is the archive, and the rename happens
+ * only while tmp still names it. */
+static struct finish_report finish_steps(int dirfd, int tmp_fd, const char *tmp, const char *gz,
+					 const char *src, bool sync)
 {
 	struct finish_report r = { FINISH_OK, 0 };
-	int fd;
+	struct stat a, b;
 
-	if (sync) {
-		fd = open(tmp, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0 || fdatasync(fd) < 0) {
-			r.step = FINISH_SYNC;
-			r.err = (unsigned char)errno;
-			if (fd >= 0)
-				close(fd);
-			return r;
-		}
-		close(fd);
+	if (sync && fdatasync(tmp_fd) < 0) {
+		r.step = FINISH_SYNC;
+		r.err = (unsigned char)errno;
+		return r;
 	}
-	if (rename(tmp, gz) < 0) {
+	if (fstat(tmp_fd, &a) < 0 || fstatat(dirfd, tmp, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		r.step = FINISH_RENAME;
+		r.err = ENOENT;
+		return r;
+	}
+	if (renameat(dirfd, tmp, dirfd, gz) < 0) {
 		r.step = FINISH_RENAME;
 		r.err = (unsigned char)errno;
 		return r;
 	}
 	if (src)
-		unlink(src);
+		(void)unlinkat(dirfd, src, 0);
 	return r;
 }
 
@@ -790,6 +1028,9 @@ static void finished(struct dock_logfile *lf, struct finish_report r)
 			   (unsigned long long)dock_gzip_in_bytes(lf->gz),
 			   (unsigned long long)dock_gzip_out_bytes(lf->gz));
 		lf->compress_failing = false;
+		/* Its name is the archive's now: nothing to remove. */
+		close(lf->jobs[0].tmp_fd);
+		lf->jobs[0].tmp_fd = -1;
 		drop_job(lf, 0);
 		retention(lf);
 		/* Caught up: now the content kept uncompressed meanwhile. */
@@ -834,33 +1075,56 @@ static void on_finish_report(struct dock_watcher *w, uint32_t events)
 	if (n != (ssize_t)sizeof(r)) {
 		const char *src = source_name(lf, j, lf->name3);
 
+		struct stat st;
+
 		tmp = archive_path(lf, lf->name, &j->key, DOCK_ARCHIVE_TMP);
 		gz = archive_path(lf, lf->name2, &j->key, DOCK_ARCHIVE_GZ);
 		r.step = FINISH_OK;
 		r.err = 0;
 		if (tmp == NULL || gz == NULL)
 			r.step = FINISH_RENAME, r.err = ENAMETOOLONG;
-		else if (access(gz, F_OK) != 0)
-			r = finish_steps(tmp, gz, src, false);
+		else if (fstatat(lf->dirfd, name_of(lf, tmp), &st, AT_SYMLINK_NOFOLLOW) == 0)
+			r = finish_steps(lf->dirfd, j->tmp_fd, name_of(lf, tmp), name_of(lf, gz),
+					 src ? name_of(lf, src) : NULL, false);
 		else if (src)
-			unlink(src);
+			(void)unlinkat(lf->dirfd, name_of(lf, src), 0);
 	}
 	finished(lf, r);
 	schedule(lf);
 }
 
-/* In a child: closes every fd above stderr but keep. */
-static void close_other_fds(int keep)
+/* In a child: closes every fd above stderr but the n in keep (ascending). */
+static void close_other_fds(const int *keep, int n)
 {
-	int fd;
+	unsigned lo = 3;
+	int i, fd;
 
-	if ((keep <= 3 || syscall(SYS_close_range, 3, keep - 1, 0) == 0) &&
-	    syscall(SYS_close_range, keep + 1, ~0U, 0) == 0)
+	for (i = 0; i < n; i++) {
+		if (keep[i] < (int)lo)
+			continue;
+		if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, keep[i] - 1, 0) < 0)
+			goto slow;
+		lo = (unsigned)keep[i] + 1;
+	}
+	if (syscall(SYS_close_range, lo, ~0U, 0) == 0)
 		return;
+slow:
 	/* Kernels before 5.9: dock opens a few dozen fds at most. */
-	for (fd = 3; fd < 1024; fd++)
-		if (fd != keep)
+	for (fd = 3; fd < 1024; fd++) {
+		for (i = 0; i < n && keep[i] != fd; i++)
+			;
+		if (i == n)
 			close(fd);
+	}
+}
+
+static void sort3(int *v)
+{
+	int i, j, t;
+
+	for (i = 1; i < 3; i++)
+		for (j = i; j > 0 && v[j] < v[j - 1]; j--)
+			t = v[j], v[j] = v[j - 1], v[j - 1] = t;
 }
 
 /* Finishes the first job's archive in a child process. Both of its steps
@@ -881,8 +1145,8 @@ static void start_finish(struct dock_logfile *lf)
 	tmp = archive_path(lf, lf->name, &j->key, DOCK_ARCHIVE_TMP);
 	gz = archive_path(lf, lf->name2, &j->key, DOCK_ARCHIVE_GZ);
 	src = source_name(lf, j, lf->name3);
-	close(j->tmp_fd);
-	j->tmp_fd = -1;
+	/* dock keeps its fd of the archive (small: its last close costs
+	 * nothing) until the child reports; the child syncs through it. */
 	/* A raw file with no name (removed under dock) lives only in this fd:
 	 * it stays open until the job is dropped. */
 	if (j->src != SRC_UNLINKED) {
@@ -892,12 +1156,16 @@ static void start_finish(struct dock_logfile *lf)
 	if (pipe2(p, O_CLOEXEC) == 0)
 		pid = fork();
 	if (pid == 0) {
-		struct finish_report r;
+		struct finish_report r = { FINISH_RENAME, ENAMETOOLONG };
+		int keep[3] = { p[1], j->tmp_fd, lf->dirfd };
 
 		/* dock's other fds (a peer's socket, the command's pipes)
 		 * must not outlive their closing in dock by this child. */
-		close_other_fds(p[1]);
-		r = finish_steps(tmp, gz, src, true);
+		sort3(keep);
+		close_other_fds(keep, 3);
+		if (tmp != NULL && gz != NULL)
+			r = finish_steps(lf->dirfd, j->tmp_fd, name_of(lf, tmp), name_of(lf, gz),
+					 src ? name_of(lf, src) : NULL, true);
 
 		(void)!write(p[1], &r, sizeof(r));
 		_exit(0);
@@ -928,7 +1196,8 @@ static void start_finish(struct dock_logfile *lf)
 		finished(lf, (struct finish_report){ FINISH_RENAME, ENAMETOOLONG });
 		return;
 	}
-	finished(lf, finish_steps(tmp, gz, src, false));
+	finished(lf, finish_steps(lf->dirfd, j->tmp_fd, name_of(lf, tmp), name_of(lf, gz),
+				  src ? name_of(lf, src) : NULL, false));
 }
 
 /* The directory refuses new files (read-only, gone): try again later
@@ -961,11 +1230,23 @@ static void compress_slice(struct dock_logfile *lf)
 		}
 		/* The name is predictable and the directory may be writable by
 		 * the command: never follow or reuse what is there, replace it. */
-		j->tmp_fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-				 ARCHIVE_MODE(lf));
-		if (j->tmp_fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-			j->tmp_fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
-					 O_NOCTTY, ARCHIVE_MODE(lf));
+		j->tmp_fd = openat(lf->dirfd, name_of(lf, tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+				   O_NONBLOCK | O_CLOEXEC | O_NOCTTY, ARCHIVE_MODE(lf));
+		if (j->tmp_fd < 0 && errno == EEXIST) {
+			struct stat st;
+			bool dir = fstatat(lf->dirfd, name_of(lf, tmp), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				   S_ISDIR(st.st_mode);
+
+			if (unlinkat(lf->dirfd, name_of(lf, tmp), dir ? AT_REMOVEDIR : 0) == 0 || errno == ENOENT) {
+				j->tmp_fd = openat(lf->dirfd, name_of(lf, tmp), O_WRONLY | O_CREAT | O_EXCL |
+						   O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, ARCHIVE_MODE(lf));
+			} else if (dir) {
+				/* A directory with something in it: this archive
+				 * cannot be made; its content stays uncompressed. */
+				abandon_job(lf, "the archive's temporary name is taken by a directory");
+				return;
+			}
+		}
 		if (j->tmp_fd < 0) {
 			int saved = errno;
 
@@ -1009,8 +1290,9 @@ static void abandon_all(struct dock_logfile *lf, const char *why)
 {
 	if (lf->syncing) {
 		/* Complete already, and the child finishes it without dock;
-		 * dock holds none of its fds and removes none of its names. */
+		 * dock removes none of its names. */
 		stop_sync(lf);
+		close(lf->jobs[0].tmp_fd);
 		lf->jobs[0].tmp_fd = -1;
 		drop_job(lf, 0);
 	}
@@ -1101,7 +1383,9 @@ static void find_leftover(struct dock_logfile *lf, const struct dock_archive_key
 	struct leftovers *lo = arg;
 	size_t i;
 
-	if (dock_rotate_key_cmp(key, &lf->last_key) > 0)
+	/* Only files count: names planted by someone else (a symlink with a
+	 * far future stamp) must not use up the sequence numbers. */
+	if (dock_rotate_key_cmp(key, &lf->last_key) > 0 && is_regular(lf, key, kind))
 		lf->last_key = *key;
 	if (kind == DOCK_ARCHIVE_TMP) {
 		/* An archive an earlier run did not finish: its source is
@@ -1162,16 +1446,29 @@ static void recover(struct dock_logfile *lf)
 	for (i = 0; i < lo.n; i++) {
 		const char *src = archive_path(lf, lf->name, &lo.keys[i], lo.kinds[i]);
 		const char *gz = archive_path(lf, lf->name2, &lo.keys[i], DOCK_ARCHIVE_GZ);
+		const char *why;
+		char why_buf[48];
 		int fd;
 
 		if (src == NULL || gz == NULL)
 			continue;
-		if (stat(gz, &st) == 0) {
+		/* Only a regular file with a single link owned by dock (or the
+		 * live file's owner) is taken: a symlink or hard link named like
+		 * a leftover would have dock copy a file it can read into an
+		 * archive others can, a FIFO or device would block or never end. */
+		if (fstatat(lf->dirfd, name_of(lf, src), &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if ((why = check_file(lf, &st, why_buf, sizeof(why_buf))) != NULL) {
+			dock_warnx("%s: %s is %s, not content dock left: left alone", lf->path, src, why);
+			continue;
+		}
+		if (fstatat(lf->dirfd, name_of(lf, gz), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    check_file(lf, &st, why_buf, sizeof(why_buf)) == NULL) {
 			/* Killed between the archive's rename and the unlink. */
 			unlink_kind(lf, &lo.keys[i], lo.kinds[i]);
 			continue;
 		}
-		if (lf->njobs == MAX_PENDING) {
+		if (lf->njobs >= MAX_PENDING) {
 			/* No room in the queue now (the rest is compressed once
 			 * it empties): at least make hidden content visible
 			 * under its archive name. */
@@ -1179,14 +1476,17 @@ static void recover(struct dock_logfile *lf)
 			if (lo.kinds[i] == DOCK_ARCHIVE_RAW) {
 				const char *plain = archive_path(lf, lf->name2, &lo.keys[i], DOCK_ARCHIVE_PLAIN);
 
-				if (plain && rename(src, plain) < 0)
+				if (plain && renameat(lf->dirfd, name_of(lf, src), lf->dirfd, name_of(lf, plain)) < 0)
 					dock_warn("%s: cannot rename %s", lf->path, src);
 			}
 			continue;
 		}
-		fd = open(src, O_RDWR | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0)
+		fd = open_existing(lf, name_of(lf, src), O_RDWR, &why, why_buf);
+		if (fd < 0) {
+			if (why != NULL)
+				dock_warnx("%s: %s is %s, not content dock left: left alone", lf->path, src, why);
 			continue;
+		}
 		dock_debug("%s: compressing %s left by an earlier run", lf->path, src);
 		enqueue(lf, fd, &lo.keys[i], lo.kinds[i] == DOCK_ARCHIVE_RAW ? SRC_RAW : SRC_PLAIN);
 	}
@@ -1219,6 +1519,98 @@ static int set_path(struct dock_logfile *lf, const char *path)
 	return 0;
 }
 
+/* Opens the live file's directory, which every later step goes through,
+ * and its parent (to find the directory again if it is removed and made
+ * anew; see refresh_dir). file is the live file as opened: the directory
+ * must hold it under its name. Before the command runs. */
+static int open_dirs(struct dock_logfile *lf, const struct stat *file, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (lf->dirlen == 0)
+		strcpy(dir, ".");
+	else if (lf->dirlen == 1)
+		strcpy(dir, "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(lf->dirlen - 1), lf->path);
+	lf->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+	if (lf->dirfd < 0 || fstat(lf->dirfd, &st) < 0) {
+		snprintf(err, errlen, "%s: cannot open its directory: %s", lf->path, strerror(errno));
+		return -1;
+	}
+	lf->dir_uid = st.st_uid;
+	if (fstatat(lf->dirfd, lf->base, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != file->st_dev ||
+	    st.st_ino != file->st_ino) {
+		snprintf(err, errlen, "%s: replaced while dock opened it", lf->path);
+		return -1;
+	}
+	if (realpath(dir, real) == NULL || (slash = strrchr(real, '/')) == NULL || slash[1] == '\0' ||
+	    strlen(slash + 1) >= sizeof(lf->dirname))
+		return 0;	/* "/", or no name to look for: the fd is all */
+	strcpy(lf->dirname, slash + 1);
+	if (slash == real)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	lf->parentfd = open(real, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+	return 0;
+}
+
+/* Opens the --io path at start. The image may point it at a symlink
+ * (/dev/stdout, a file kept elsewhere), which is followed, but only one
+ * that root or dock's user made: a link the command left in a directory
+ * it can write would otherwise have dock open any file on its behalf at
+ * the next start. O_NONBLOCK: a FIFO without a reader fails (ENXIO)
+ * instead of blocking dock's start for good. */
+static int open_start(const char *path, bool direct, char *err, size_t errlen)
+{
+	int flags = O_CREAT | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	struct stat st;
+	int fd;
+
+	if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+		if (st.st_uid != 0 && st.st_uid != geteuid()) {
+			snprintf(err, errlen, "%s: a symbolic link owned by uid %lu: not followed", path,
+				 (unsigned long)st.st_uid);
+			return -1;
+		}
+	} else {
+		flags |= O_NOFOLLOW;	/* and none may appear there now */
+	}
+	if (stat(path, &st) == 0) {
+		/* Rotation needs a regular file: anything else is not opened
+		 * at all (a device's driver would see the open). */
+		if (!direct && !S_ISREG(st.st_mode)) {
+			snprintf(err, errlen, "%s: %s, not a regular file: cannot rotate it", path,
+				 dock_log_file_kind(st.st_mode));
+			return -1;
+		}
+		/* A second name may be a hard link to a file the command could
+		 * not write (or, with rotation, read): not opened either. */
+		if (S_ISREG(st.st_mode) && st.st_nlink != 1) {
+			snprintf(err, errlen, "%s: a file with %lu links: dock writes only a file with one name",
+				 path, (unsigned long)st.st_nlink);
+			return -1;
+		}
+	}
+	/* The command gets a direct file's fd itself: O_APPEND, as every other
+	 * writer of the file may expect. With rotation dock is the only
+	 * writer (see open_live). A new file is 0666 less the umask, as the
+	 * shell's `>` creates one: the umask is how the operator says who may
+	 * read the logs. */
+	fd = open(path, flags | (direct ? O_WRONLY | O_APPEND : O_RDWR), 0666);
+	if (fd < 0) {
+		if (errno == ENXIO && stat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+			snprintf(err, errlen, "%s: a FIFO with no reader", path);
+		else
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
 struct dock_logfile *dock_logfile_open(const char *path, const struct dock_config *cfg,
 				       char *err, size_t errlen)
 {
@@ -1229,28 +1621,18 @@ struct dock_logfile *dock_logfile_open(const char *path, const struct dock_confi
 	lf = calloc(1, sizeof(*lf));
 	if (lf == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return NULL;
+		goto fail;
 	}
-	lf->fd = -1;
+	lf->fd = lf->dirfd = lf->parentfd = -1;
 	lf->sync_w.fd = -1;
 	if (path[0] == '\0') {
 		snprintf(err, errlen, "--io: not a file path");
 		goto fail;
 	}
 	lf->direct = cfg->log_rotate_ms == 0 && cfg->log_max_size == 0;
-	if (lf->direct) {
-		/* The command gets this fd itself: O_APPEND, as every other
-		 * writer of the file may expect. */
-		lf->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
-	} else {
-		/* 0666 less the umask, as the shell's `>` creates a file: the
-		 * umask is how the operator says who may read the logs. */
-		lf->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0666);
-	}
-	if (lf->fd < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	lf->fd = open_start(path, lf->direct, err, errlen);
+	if (lf->fd < 0)
 		goto fail;
-	}
 	if (set_path(lf, path) < 0 || fstat(lf->fd, &st) < 0) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
@@ -1258,14 +1640,24 @@ struct dock_logfile *dock_logfile_open(const char *path, const struct dock_confi
 	/* Permission bits only: a setuid or setgid bit on a file someone else
 	 * prepared must never pass to files dock (often root) creates. */
 	lf->mode = st.st_mode & 0777;
+	lf->owner = st.st_uid;
 	lf->last = -1;
 	if (lf->direct)
 		return lf;
 
 	if (!S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file, cannot rotate it", lf->path);
+		snprintf(err, errlen, "%s: %s, not a regular file: cannot rotate it", lf->path,
+			 dock_log_file_kind(st.st_mode));
 		goto fail;
 	}
+	/* Checked again on what was opened (see open_start). */
+	if (st.st_nlink != 1) {
+		snprintf(err, errlen, "%s: a file with %lu links: dock writes only a file with one name",
+			 lf->path, (unsigned long)st.st_nlink);
+		goto fail;
+	}
+	if (open_dirs(lf, &st, err, errlen) < 0)
+		goto fail;
 	end = lseek(lf->fd, 0, SEEK_END);
 	lf->size = end > 0 ? (uint64_t)end : 0;
 	lf->period_ms = cfg->log_rotate_ms;
@@ -1278,8 +1670,14 @@ struct dock_logfile *dock_logfile_open(const char *path, const struct dock_confi
 	schedule(lf);
 	return lf;
 fail:
-	if (lf->fd >= 0)
-		close(lf->fd);
+	if (lf) {
+		if (lf->fd >= 0)
+			close(lf->fd);
+		if (lf->dirfd >= 0)
+			close(lf->dirfd);
+		if (lf->parentfd >= 0)
+			close(lf->parentfd);
+	}
 	free(lf);
 	return NULL;
 }
@@ -1405,6 +1803,43 @@ bool dock_logfile_busy(const struct dock_logfile *lf)
 	return !lf->direct && lf->njobs > 0;
 }
 
+/* At exit: live content that the live name no longer shows (the file was
+ * removed, or a rotation had to leave it under its hidden name) is
+ * archived from the fd dock holds, in the queue's spare slot. */
+static void archive_orphaned_live(struct dock_logfile *lf)
+{
+	struct dock_archive_key key;
+	enum job_source src;
+	struct stat st;
+	int fd;
+
+	if (lf->size == 0 || lf->njobs >= MAX_JOBS)
+		return;
+	refresh_dir(lf);
+	switch (live_state(lf)) {
+	case LIVE_AT_BASE:
+		return;
+	case LIVE_ASIDE:
+		key = lf->aside_key;
+		src = SRC_RAW;
+		break;
+	default:
+		/* Renamed by someone else: its content is still there. */
+		if (fstat(lf->fd, &st) < 0 || st.st_nlink > 0 || !next_key(lf, &key))
+			return;
+		src = SRC_UNLINKED;
+		break;
+	}
+	fd = fcntl(lf->fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		return;
+	dock_debug("%s: archiving the live content its name no longer shows", lf->path);
+	enqueue(lf, fd, &key, src);
+	lf->aside = false;
+	if (dock_rotate_key_cmp(&key, &lf->last_key) > 0)
+		lf->last_key = key;
+}
+
 void dock_logfile_finish(struct dock_logfile *lf)
 {
 	if (lf->direct || lf->finishing)
@@ -1412,6 +1847,7 @@ void dock_logfile_finish(struct dock_logfile *lf)
 	lf->finishing = true;
 	lf->due = false;
 	lf->drain_deadline = dock_now_ms() + DRAIN_MS;
+	archive_orphaned_live(lf);
 	schedule(lf);
 }
 
@@ -1429,6 +1865,10 @@ void dock_logfile_close(struct dock_logfile *lf)
 		close(lf->shred[--lf->nshred]);
 	if (lf->fd >= 0)
 		close(lf->fd);
+	if (lf->dirfd >= 0)
+		close(lf->dirfd);
+	if (lf->parentfd >= 0)
+		close(lf->parentfd);
 	dock_gzip_free(lf->gz);
 	free(lf);
 }

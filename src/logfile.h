@@ -14,7 +14,8 @@ struct dock_logfile;
 /* Opens (creating 0666 less the umask, appending) path, a file system path
  * as it is (the --io URL was parsed by options.c). Returns NULL with a
  * message in err when it cannot be opened: an exit-1 error before the
- * command starts. */
+ * command starts. The open never blocks: a FIFO without a reader is such
+ * an error. */
 struct dock_logfile *dock_logfile_open(const char *path, const struct dock_config *cfg,
 				       char *err, size_t errlen);
 
@@ -22,8 +23,9 @@ struct dock_logfile *dock_logfile_open(const char *path, const struct dock_confi
  * rotation): the command then gets the file's fd itself, and no byte is
  * copied at all. */
 bool dock_logfile_direct(const struct dock_logfile *lf);
-/* The file's fd. Stable only for a direct file: with rotation each
- * rotation opens a new file, so use the functions below to write. */
+/* The file's fd, non-blocking. Stable only for a direct file: with
+ * rotation each rotation opens a new file, so use the functions below to
+ * write. */
 int dock_logfile_fd(const struct dock_logfile *lf);
 
 /* Appends buf, cutting a due rotation at the end of a line inside it.

@@ -1,6 +1,7 @@
 #include "pump.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -29,8 +30,10 @@ static int nends;
 
 static void on_end_event(struct dock_watcher *w, uint32_t events)
 {
-	(void)w;
-	(void)events;
+	struct dock_end *e = w->data;
+
+	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+		e->writable = true;
 	dock_pumps_run();
 }
 
@@ -150,6 +153,13 @@ ssize_t dock_end_write(struct dock_end *e, const char *buf, size_t len)
 			n = send(e->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 			break;
 		default:
+			if (e->gated && e->pollable) {
+				if (!e->writable)
+					return WOULD_BLOCK;
+				if (len > PIPE_BUF)
+					len = PIPE_BUF;
+				e->writable = false;
+			}
 			n = write(e->fd, buf, len);
 			break;
 		}
@@ -159,6 +169,7 @@ ssize_t dock_end_write(struct dock_end *e, const char *buf, size_t len)
 			continue;
 		if (errno == EAGAIN)
 			return WOULD_BLOCK;
+		e->dead_errno = errno;
 		/* A datagram receiver that is not listening (ICMP unreachable) loses
 		 * that datagram only; the next may find it up. */
 		if (e->type == DOCK_END_DGRAM && (errno == ECONNREFUSED || errno == ENOBUFS))
@@ -177,8 +188,27 @@ static size_t head_max(const struct dock_pump *p)
 static void mark_dead(struct dock_end *e)
 {
 	if (!e->write_dead)
-		dock_debug("stream destination (fd %d) closed: its output is discarded", e->fd);
+		dock_debug("output destination (fd %d) gone: %s", e->fd,
+			   e->dead_errno ? strerror(e->dead_errno) : "TLS error");
 	e->write_dead = true;
+}
+
+/* The destination of p is gone for good: either close the command's end
+ * of the pipe (see close_source) or, for a pty or a shared pipe, go on
+ * reading and drop what comes, counted and reported once it ends. */
+static void count_discarded(struct dock_pump *p, size_t n)
+{
+	if (n > 0 && p->discarded == 0 && !p->close_source)
+		dock_warnx("output destination gone (%s): discarding the command's output",
+			   p->to->dead_errno ? strerror(p->to->dead_errno) : "TLS error");
+	p->discarded += n;
+}
+
+static void discard_out(struct dock_pump *p)
+{
+	count_discarded(p, p->out_len);
+	p->out_len = 0;
+	p->out_off = 0;
 }
 
 /* Sends the complete lines of out as one datagram each (without the
@@ -203,6 +233,7 @@ static int flush_datagrams(struct dock_pump *p)
 		}
 		if (p->to->write_dead) {
 			n = (ssize_t)chunk;
+			count_discarded(p, chunk);
 		} else if (chunk == 0) {
 			n = 0;	/* an empty line: nothing to send */
 		} else {
@@ -212,6 +243,7 @@ static int flush_datagrams(struct dock_pump *p)
 			if (n == DEAD) {
 				mark_dead(p->to);
 				n = (ssize_t)chunk;
+				count_discarded(p, chunk);
 			}
 		}
 		/* One datagram per send: what the kernel took is the chunk. */
@@ -236,7 +268,7 @@ static int flush_out(struct dock_pump *p)
 		return flush_datagrams(p);
 	while (p->out_len > 0) {
 		if (p->to->write_dead) {
-			p->out_len = 0;
+			discard_out(p);
 			break;
 		}
 		n = dock_end_write(p->to, p->out + p->out_off, p->out_len);
@@ -244,7 +276,7 @@ static int flush_out(struct dock_pump *p)
 			return progress;
 		if (n == DEAD) {
 			mark_dead(p->to);
-			p->out_len = 0;
+			discard_out(p);
 			break;
 		}
 		p->out_off += (size_t)n;
@@ -259,8 +291,31 @@ static void source_ended(struct dock_pump *p)
 {
 	p->eof = true;
 	p->from->read_eof = true;
+	if (p->discarded > 0 && !p->close_source)
+		dock_warnx("%llu bytes of the command's output discarded: their destination was gone",
+			   p->discarded);
 	if (p->on_eof)
 		p->on_eof(p);
+}
+
+/* The command's pipe is closed under it: its next write fails with EPIPE
+ * (or SIGPIPE kills it), exactly as writing to the vanished reader itself
+ * would have done. */
+static void close_source(struct dock_pump *p)
+{
+	struct dock_end *e = p->from;
+
+	dock_debug("closing the command's output pipe (fd %d): its reader is gone", e->fd);
+	if (e->registered)
+		dock_loop_del(&e->w);
+	e->registered = false;
+	e->events = 0;
+	e->pollable = false;
+	close(e->fd);
+	e->fd = e->w.fd = -1;
+	p->raw_len = 0;
+	p->out_len = 0;
+	source_ended(p);
 }
 
 /* Room left for reading: everything when out is empty; behind a kept
@@ -282,6 +337,15 @@ static int pump_step(struct dock_pump *p)
 	ssize_t n;
 	int progress = flush_out(p);
 
+	if (p->to->write_dead && !p->eof) {
+		if (p->close_source) {
+			close_source(p);
+			return 1;
+		}
+		/* Drop rather than prefix what nobody will read. */
+		count_discarded(p, p->raw_len);
+		p->raw_len = 0;
+	}
 	room = out_room(p);
 	if (room == 0)
 		return progress;
@@ -422,6 +486,17 @@ void dock_pumps_run(void)
 			moved |= pump_step(pumps[i]);
 		if (!moved)
 			break;
+	}
+	/* A pump whose destination is gone must not sit on a full buffer
+	 * (no event would ever empty it): what it holds is dropped now. */
+	for (i = 0; i < npumps; i++) {
+		struct dock_pump *p = pumps[i];
+
+		if (p->to->write_dead && p->to->type != DOCK_END_DGRAM) {
+			count_discarded(p, p->raw_len);
+			p->raw_len = 0;
+			discard_out(p);
+		}
 	}
 	for (i = 0; i < nends; i++) {
 		struct dock_end *e = ends[i];

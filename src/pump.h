@@ -34,6 +34,12 @@ struct dock_end {
 	uint32_t events;	/* epoll interest now */
 	bool read_eof;		/* nothing more will come from this end */
 	bool write_dead;	/* writes fail for good: output is discarded */
+	int dead_errno;		/* why */
+	/* A blocking fd (dock could not get a non-blocking description of
+	 * its own): written only after epoll said it is writable, at most
+	 * PIPE_BUF bytes at a time, which a pipe then takes without waiting. */
+	bool gated;
+	bool writable;
 };
 
 struct dock_pump;
@@ -48,6 +54,11 @@ struct dock_pump {
 	struct dock_prefix_state pst;
 	dock_pump_eof_fn on_eof;		/* the source ended */
 	bool input;				/* peer to command: not drained at exit */
+	/* When the destination goes away, close the command's pipe (it then
+	 * gets EPIPE or SIGPIPE, as it would writing there itself) instead
+	 * of reading and discarding what it writes. */
+	bool close_source;
+	unsigned long long discarded;		/* bytes dropped after the end died */
 	bool eof;
 	bool splice_failed;
 	/* Raw input awaiting the prefixer (only with a prefix). */

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "json.h"
@@ -13,10 +15,15 @@
 
 static struct {
 	const char *path;
-	char tmp[PATH_MAX + 8];
+	char tmp[PATH_MAX + 8];		/* PATH.tmp, for messages */
+	int dirfd;			/* PATH's directory, opened at setup */
+	char name[NAME_MAX + 1];	/* PATH's last component */
+	char tmpname[NAME_MAX + 1];	/* and the temporary file's */
 	bool started;		/* setup is over: failures only warn */
 	int setup_errno;	/* the first write's failure, for setup */
-} sf;
+	const char *failed;	/* the path a failed write stopped at */
+	const char *found;	/* what was in the way, or NULL */
+} sf = { .dirfd = -1 };
 
 ssize_t dock_statusfile_format(const struct dock_status *st, char *buf, size_t len)
 {
@@ -40,19 +47,35 @@ ssize_t dock_statusfile_format(const struct dock_status *st, char *buf, size_t l
 }
 
 /* Writes doc to PATH.tmp and renames it over PATH. Returns 0, or -1 with
- * errno set and the temporary file removed. No fsync: the file describes a
- * running process, so after a crash of the machine it is stale whatever
- * its content, and a sync could stall the loop on a busy disk. */
+ * errno set, sf.failed naming the path that failed, and the temporary file
+ * removed. No fsync: the file describes a running process, so after a
+ * crash of the machine it is stale whatever its content, and a sync could
+ * stall the loop on a busy disk.
+ *
+ * The directory may belong to the command, which can plant anything at
+ * either name at any time. Everything goes through the directory's fd
+ * taken at start; the temporary name is removed (never followed, opened
+ * or reused: a FIFO there would block an open, a symlink redirect it) and
+ * created anew with O_EXCL; and PATH is replaced only while it is a
+ * regular file. What a swap between that check and the rename could put
+ * at PATH loses its name only: rename(2) never writes through it. */
 static int replace_file(const char *doc, size_t n)
 {
+	struct stat st;
 	size_t off = 0;
 	int fd, saved;
 
-	/* O_NOFOLLOW: a symlink planted at PATH.tmp must not redirect the
-	 * write elsewhere (dock often runs as root). */
-	fd = open(sf.tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd < 0)
-		return -1;
+	sf.failed = sf.tmp;
+	sf.found = NULL;
+	if (unlinkat(sf.dirfd, sf.tmpname, 0) < 0 && errno == EISDIR)
+		(void)unlinkat(sf.dirfd, sf.tmpname, AT_REMOVEDIR);	/* only if empty */
+	fd = openat(sf.dirfd, sf.tmpname,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
+	if (fd < 0) {
+		if (errno == EEXIST && fstatat(sf.dirfd, sf.tmpname, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			sf.found = dock_log_file_kind(st.st_mode);
+		return -1;	/* nothing of ours to remove */
+	}
 	while (off < n) {
 		ssize_t w = write(fd, doc + off, n - off);
 
@@ -71,21 +94,36 @@ static int replace_file(const char *doc, size_t n)
 		goto fail;
 	}
 	fd = -1;
-	if (rename(sf.tmp, sf.path) < 0)
+	sf.failed = sf.path;
+	if (fstatat(sf.dirfd, sf.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+		sf.found = dock_log_file_kind(st.st_mode);
+		errno = EEXIST;
+		goto fail;
+	}
+	if (renameat(sf.dirfd, sf.tmpname, sf.dirfd, sf.name) < 0)
 		goto fail;
 	return 0;
 fail:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
-	unlink(sf.tmp);
+	(void)unlinkat(sf.dirfd, sf.tmpname, 0);
 	errno = saved;
 	return -1;
 }
 
+static void warn_failure(const char *what)
+{
+	if (sf.found != NULL)
+		dock_warnx("--status-file %s: %s: %s is %s, not a regular file; left alone", sf.path, what,
+			   sf.failed, sf.found);
+	else
+		dock_warn("--status-file %s: %s: %s", sf.path, what, sf.failed);
+}
+
 static void on_status(const struct dock_status *st, void *ctx)
 {
-	char doc[DOCK_STATUSFILE_DOC_MAX];
+	char doc[DOCK_STATUSFILE_DOC_MAX], what[64];
 	ssize_t n;
 
 	(void)ctx;
@@ -101,11 +139,55 @@ static void on_status(const struct dock_status *st, void *ctx)
 		dock_debug("status file %s: %s", sf.path, dock_state_name(st->state));
 		return;
 	}
-	if (!sf.started)
+	if (!sf.started) {
 		sf.setup_errno = errno;
+		return;
+	}
+	snprintf(what, sizeof(what), "cannot write status '%s'", dock_state_name(st->state));
+	warn_failure(what);
+}
+
+/* Splits PATH into its directory (opened here, before the command runs:
+ * every later step goes through this fd, so neither a swapped directory
+ * path nor dock's working directory changes where the file goes) and its
+ * name, and refuses a PATH that exists and is not a regular file: dock
+ * would otherwise replace a device node, FIFO or symlink by a JSON file. */
+static int open_dir(void)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(sf.path, '/');
+	const char *name = slash ? slash + 1 : sf.path;
+	struct stat st;
+
+	if (slash == NULL)
+		strcpy(dir, ".");
+	else if (slash == sf.path)
+		strcpy(dir, "/");
+	else if ((size_t)(slash - sf.path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - sf.path), sf.path);
 	else
-		dock_warn("--status-file %s: cannot write status '%s'", sf.path,
-			  dock_state_name(st->state));
+		goto toolong;
+	if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+		dock_warnx("--status-file %s: is a directory, not a regular file", sf.path);
+		return -1;
+	}
+	if (strlen(name) + 5 > NAME_MAX + 1)
+		goto toolong;
+	strcpy(sf.name, name);
+	snprintf(sf.tmpname, sizeof(sf.tmpname), "%s.tmp", name);
+	sf.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+	if (sf.dirfd < 0) {
+		dock_warn("--status-file %s: cannot open its directory %s", sf.path, dir);
+		return -1;
+	}
+	if (fstatat(sf.dirfd, sf.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+		dock_warnx("--status-file %s: is %s, not a regular file", sf.path, dock_log_file_kind(st.st_mode));
+		return -1;
+	}
+	return 0;
+toolong:
+	dock_warnx("--status-file %.64s...: path too long", sf.path);
+	return -1;
 }
 
 int dock_statusfile_setup(const struct dock_config *cfg)
@@ -117,9 +199,11 @@ int dock_statusfile_setup(const struct dock_config *cfg)
 		dock_warnx("--status-file %.64s...: path too long", sf.path);
 		return -1;
 	}
+	if (open_dir() < 0)
+		return -1;
 	/* The subscription writes "starting" at once: a path that cannot be
-	 * written (missing directory, read-only file system) stops dock here,
-	 * before the command starts, with exit status 1. */
+	 * written (read-only file system, no room) stops dock here, before
+	 * the command starts, with exit status 1. */
 	if (dock_lifecycle_subscribe(on_status, NULL) < 0) {
 		dock_warnx("--status-file: too many status reporters");
 		return -1;
@@ -127,7 +211,7 @@ int dock_statusfile_setup(const struct dock_config *cfg)
 	sf.started = true;
 	if (sf.setup_errno != 0) {
 		errno = sf.setup_errno;
-		dock_warn("--status-file %s: cannot write %s", sf.path, sf.tmp);
+		warn_failure("cannot write");
 		return -1;
 	}
 	return 0;

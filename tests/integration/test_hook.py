@@ -1007,7 +1007,7 @@ def test_status_file_not_through_a_planted_symlink(tmp_path):
     path = tmp_path / "s.json"
     (tmp_path / "s.json.tmp").symlink_to(target)
     res = dock_plain(["--status-file", str(path), "@exitwith", "0"])
-    assert res.returncode == 1
+    assert res.returncode == 0, res.stderr  # the stale link is removed, not followed
     assert target.read_text() == "keep"
 
 

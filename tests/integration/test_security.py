@@ -434,10 +434,13 @@ def test_status_file_planted_symlink_is_not_followed(tmp_path):
     os.symlink(victim, tmp_path / "status.json.tmp")
     marker = tmp_path / "ran"
     res = dock_plain(["--status-file", str(sf), "touch", str(marker)])
-    assert res.returncode == 1, res
-    assert "--status-file" in res.stderr
+    # A stale PATH.tmp, whatever it is, is removed (never followed) and the
+    # temporary file created anew (O_EXCL): dock starts.
+    assert res.returncode == 0, res
     assert victim.read_text() == "precious\n"
-    assert not marker.exists()
+    assert marker.exists()
+    assert not (tmp_path / "status.json.tmp").is_symlink()
+    assert sf.is_file() and not sf.is_symlink()
 
 
 # --------------------------------------------------------------------------
