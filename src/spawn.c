@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -17,11 +18,12 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* The child's stack while it shares dock's memory, up to its exec. execvp
- * needs a PATH entry plus the name on it (PATH_MAX + NAME_MAX); the rest is
- * a few small frames. Only the pages it touches cost anything, and those lie
- * where dock's own deeper calls have been already. */
-#define CHILD_STACK 16384
+/* The child's stack while it shares dock's memory, up to its exec: execvp
+ * needs a PATH entry plus the name on it (PATH_MAX + NAME_MAX), the rest is
+ * a few small frames. A mapping of its own, unmapped once the child has
+ * exec'd, rather than an array on dock's stack: that would push dock's own
+ * calls a stack's depth further down and leave those pages resident. */
+#define CHILD_STACK (32 * 1024)
 
 struct child_args {
 	char **argv;
@@ -100,8 +102,8 @@ static int child(void *arg)
 
 pid_t dock_spawn(char **argv, const struct dock_spawn_io *io, int *exit_code)
 {
-	char stack[CHILD_STACK] __attribute__((aligned(16)));
 	struct child_args a = { .argv = argv, .io = io };
+	char *stack;
 	int pfd[2], err = 0;
 	ssize_t n;
 	pid_t pid;
@@ -117,15 +119,26 @@ pid_t dock_spawn(char **argv, const struct dock_spawn_io *io, int *exit_code)
 		return -1;
 	}
 	a.errfd = pfd[1];
+	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		dock_warn("mmap");
+		close(pfd[0]);
+		close(pfd[1]);
+		*exit_code = 1;
+		return -1;
+	}
 	/* vfork-style: the child borrows dock's memory instead of a copy of
 	 * it, and dock sleeps until the child has exec'd or exited. No page
 	 * tables to copy, no copy-on-write faults on either side afterwards,
 	 * and the child has its process group (or session) before dock goes
 	 * on, so a signal forwarded at once reaches the group. */
-	pid = clone(child, stack + sizeof(stack), CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	pid = clone(child, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	if (pid < 0)
+		dock_warn("clone");
+	munmap(stack, CHILD_STACK);
 	close(pfd[1]);
 	if (pid < 0) {
-		dock_warn("clone");
 		close(pfd[0]);
 		*exit_code = 1;
 		return -1;
