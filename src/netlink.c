@@ -35,6 +35,41 @@ _Static_assert(sizeof(struct dock_inet_diag_bc_op) == 4, "inet_diag_bc_op");
  * 300 reads. Past this, something is wrong: give up this probe. */
 #define MAX_READS 4096
 
+static size_t build_lookup(void *buf, size_t cap, const struct dock_sockdiag_scan *scan)
+{
+	struct dock_nlmsghdr h;
+	struct dock_inet_diag_req_v2 req;
+	size_t len = sizeof(h) + sizeof(req);
+
+	if (cap < len)
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.len = (uint32_t)len;
+	h.type = DOCK_SOCK_DIAG_BY_FAMILY;
+	h.flags = DOCK_NLM_F_REQUEST;
+	h.seq = scan->seq;
+	memset(&req, 0, sizeof(req));
+	req.family = scan->family;
+	req.protocol = scan->protocol;
+	req.states = scan->states;
+	/* Both ends of the "packet" are addr:port: the kernel's TCP lookup
+	 * takes the local end from the id's source, its UDP lookup from the
+	 * destination (the two were written the other way round). No
+	 * connection runs from a port to itself, so either way the lookup
+	 * ends at the socket bound or listening on addr:port or on the
+	 * wildcard address with that port. */
+	req.id.sport = htons(scan->port);
+	req.id.dport = htons(scan->port);
+	memcpy(req.id.src, scan->addr, sizeof(req.id.src));
+	memcpy(req.id.dst, scan->addr, sizeof(req.id.dst));
+	/* INET_DIAG_NOCOOKIE: whichever socket it is. */
+	req.id.cookie[0] = ~0u;
+	req.id.cookie[1] = ~0u;
+	memcpy(buf, &h, sizeof(h));
+	memcpy((unsigned char *)buf + sizeof(h), &req, sizeof(req));
+	return len;
+}
+
 size_t dock_sockdiag_build_request(void *buf, size_t cap, const struct dock_sockdiag_scan *scan)
 {
 	struct dock_nlmsghdr h;
@@ -45,6 +80,8 @@ size_t dock_sockdiag_build_request(void *buf, size_t cap, const struct dock_sock
 	size_t len = sizeof(h) + body + sizeof(attr) + sizeof(ops);
 	unsigned char *p = buf;
 
+	if (scan->exact)
+		return build_lookup(buf, cap, scan);
 	if (cap < len)
 		return 0;
 	memset(&h, 0, sizeof(h));
@@ -167,7 +204,8 @@ int dock_sockdiag_parse(struct dock_sockdiag_scan *scans, size_t n, const void *
 			 * with DONE instead, so either way this is the end. */
 			if ((e = payload_errno(payload, plen)) < 0)
 				return -1;
-			scan->error = e;
+			/* A lookup that finds nothing answers ENOENT. */
+			scan->error = scan->exact && e == ENOENT ? 0 : e;
 			scan->done = true;
 			break;
 		case DOCK_NLMSG_DONE:
@@ -186,6 +224,9 @@ int dock_sockdiag_parse(struct dock_sockdiag_scan *scans, size_t n, const void *
 			if (plen < sizeof(struct dock_inet_diag_msg))
 				return -1;
 			take_socket(scan, payload);
+			/* A lookup's answer is the one socket, without a DONE. */
+			if (scan->exact)
+				scan->done = true;
 			break;
 		}
 	}

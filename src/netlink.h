@@ -90,14 +90,16 @@ struct dock_inet_diag_bc_op {
  * bound, only --strict-port-binding looks at the first ones alone. */
 #define DOCK_SOCKDIAG_MAX_INODES 32
 
-/* One dump: what to ask, and what the answer said. */
+/* One dump, or one lookup: what to ask, and what the answer said. */
 struct dock_sockdiag_scan {
 	/* in */
 	uint8_t family;		/* AF_INET or AF_INET6 (ignored with legacy_tcp) */
 	uint8_t protocol;	/* IPPROTO_TCP or IPPROTO_UDP */
 	bool legacy_tcp;	/* the old TCPDIAG_GETSOCK request, see below */
+	bool exact;		/* a lookup of addr:port instead of a dump, see below */
 	uint32_t states;	/* bit per accepted socket state */
 	uint16_t port;		/* host byte order */
+	uint8_t addr[16];	/* with exact: the address, network order (IPv4: 4 bytes) */
 	uint32_t seq;		/* the request's sequence number (set by _run) */
 	/* out */
 	bool done;		/* NLMSG_DONE (or an error) ended the dump */
@@ -114,9 +116,15 @@ struct dock_sockdiag_scan {
 #define DOCK_TCPDIAG_GETSOCK		18
 #define DOCK_INET_DIAG_REQ_V1_SIZE	60
 
-/* Writes scan's dump request, with a bytecode filter that has the kernel
- * answer only for sockets whose local port is scan->port. Returns its
- * length, or 0 when cap is too small. Pure. */
+/* An exact request makes the kernel look the port up in its hash tables as
+ * a packet to addr:port would, instead of walking every bucket: a few
+ * microseconds instead of tens, but it finds only the socket that would get
+ * such a packet (one bound to addr or to the wildcard address, listening for
+ * TCP), at most one per request. The answer is that socket, or ENOENT. */
+
+/* Writes scan's request: a dump with a bytecode filter that has the kernel
+ * answer only for sockets whose local port is scan->port, or with exact,
+ * the lookup. Returns its length, or 0 when cap is too small. Pure. */
 size_t dock_sockdiag_build_request(void *buf, size_t cap, const struct dock_sockdiag_scan *scan);
 
 /* Parses one buffer of the kernel's answers (whole netlink messages, any

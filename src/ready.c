@@ -19,17 +19,29 @@
 #include "procfs.h"
 #include "tree.h"
 
-/* Probe timing. No kernel event announces a bind, so the port is polled, and
- * the interval trades latency (a bind is seen up to one interval late)
- * against the cost of waiting: each probe is a wake-up plus three netlink
- * dumps, each of which walks a kernel hash table of thousands of buckets,
- * some 150 us in all on a small VM. The interval is a fiftieth of the time
- * waited so far, within [PROBE_MIN_MS, PROBE_MAX_MS]: a server that binds in
- * its first half second is seen within a few milliseconds, one that takes
- * minutes within PROBE_MAX_MS, and a long wait costs about 40 probes a
- * second (under 1% of a core there, far less on bare metal). */
+/* Probe timing. No kernel event announces a bind, so the port is polled,
+ * and the interval trades latency (a bind is seen up to one interval late)
+ * against the cost of waiting. Two kinds of probe share the timer:
+ *
+ * - quick: a sock_diag lookup of the port on the loopback addresses, TCP
+ *   and UDP, IPv4 and IPv6 (four requests in one system call, a few
+ *   microseconds): it finds what servers nearly always bind, the wildcard
+ *   address or loopback;
+ * - full: filtered sock_diag dumps, which find a socket on any address but
+ *   walk the kernel's hash tables of thousands of buckets (three dumps,
+ *   some 40 us of kernel time warm, over 100 us with the wake-up on a
+ *   small VM).
+ *
+ * Each interval is a fiftieth of the time waited so far, at least
+ * PROBE_MIN_MS, at most QUICK_MAX_MS between probes and FULL_MAX_MS between
+ * full ones (every probe is full until the two differ): a server that binds
+ * in its first half second is seen within a few milliseconds, a later bind
+ * on the usual addresses within QUICK_MAX_MS, one on another address within
+ * FULL_MAX_MS. Waiting costs under 1% of a core on a small VM, mostly the
+ * wake-ups themselves (some 20-30 us each there). */
 #define PROBE_MIN_MS		1
-#define PROBE_MAX_MS		25
+#define QUICK_MAX_MS		6
+#define FULL_MAX_MS		50
 #define PROBE_WAITED_SHARE	50
 /* With --strict-port-binding, sockets on the port that no process of the
  * tree held are looked for again (a /proc walk) only when the set of sockets
@@ -76,10 +88,13 @@ static struct {
 	struct dock_timer probe;
 	int64_t started_ms;
 	unsigned probes;
+	int64_t full_ms;		/* when the last full probe ran */
+	size_t usable;			/* sources still usable, as the last full probe found */
 	int nl_fd;
 	uint32_t seq;
 	bool no_legacy_tcp;		/* the kernel refused TCPDIAG_GETSOCK */
 	enum method method[NSOURCES];
+	bool no_lookup[NSOURCES];	/* the kernel refused a quick lookup */
 	int lost_errno[NSOURCES];	/* why a source became VIA_NONE */
 	unsigned lost_unreported;	/* bit per source lost since the last report */
 	size_t last_total;		/* for debug lines on change only */
@@ -315,6 +330,56 @@ static bool probe_netlink(struct found *f)
 	return again;
 }
 
+/* A quick probe: one lookup per source still read through sock_diag, on
+ * 127.0.0.1 or ::1 (which also finds the wildcard address). Returns how
+ * many ran; 0 means only a full probe can look. */
+static size_t probe_quick(struct found *f)
+{
+	static const uint8_t loop4[16] = { 127, 0, 0, 1 };
+	static const uint8_t loop6[16] = { [15] = 1 };
+	struct dock_sockdiag_scan scans[NSOURCES];
+	size_t covers[NSOURCES], n = 0, i, k;
+
+	for (i = 0; i < NSOURCES; i++) {
+		if (r.method[i] != VIA_NETLINK || r.no_lookup[i])
+			continue;
+		memset(&scans[n], 0, sizeof(scans[n]));
+		scans[n].exact = true;
+		scans[n].family = (uint8_t)sources[i].family;
+		scans[n].protocol = (uint8_t)sources[i].protocol;
+		scans[n].states = sources[i].states;
+		scans[n].port = (uint16_t)r.port;
+		memcpy(scans[n].addr, sources[i].family == AF_INET ? loop4 : loop6, 16);
+		covers[n++] = i;
+	}
+	if (n == 0 || (r.nl_fd < 0 && (r.nl_fd = dock_sockdiag_open()) < 0))
+		return 0;
+	if (dock_sockdiag_run(r.nl_fd, scans, n, &r.seq) < 0) {
+		/* As for the dumps: a new socket next time. */
+		transient("sock_diag lookup", errno);
+		close(r.nl_fd);
+		r.nl_fd = -1;
+		return n;
+	}
+	for (k = 0; k < n; k++) {
+		const struct dock_sockdiag_scan *s = &scans[k];
+
+		if (s->error && lasting_error(s->error)) {
+			/* The full dumps still see this source. */
+			dock_debug("port %d: no sock_diag lookup of %s sockets (%s); dumps only",
+				   r.port, sources[covers[k]].name, strerror(s->error));
+			r.no_lookup[covers[k]] = true;
+		} else if (s->error) {
+			transient("sock_diag lookup", s->error);
+		} else {
+			for (i = 0; i < s->ninodes; i++)
+				keep(f, s->inodes[i]);
+			f->total += s->matches - s->ninodes;
+		}
+	}
+	return n;
+}
+
 static void procnet_line(const struct source *s, const char *line, size_t len, struct found *f)
 {
 	struct dock_proc_net_sock ns;
@@ -447,24 +512,20 @@ static void stop_probing(void)
 	r.nl_fd = -1;
 }
 
-static int by_inode(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-
-	return (*x > *y) - (*x < *y);
-}
-
 /* With --strict-port-binding: whether a process of the tree holds one of the
  * sockets found. 1 yes, 0 no (or not looked again yet), -1 /proc unreadable. */
 static int owned_by_tree(struct found *f, int64_t now, pid_t *holder)
 {
 	int held;
 
-	qsort(f->inodes, f->n, sizeof(f->inodes[0]), by_inode);
-	/* The same sockets, already found outside the tree: a /proc walk per
-	 * probe would cost far more than the probe. */
-	if (f->n == r.nchecked && memcmp(f->inodes, r.checked, f->n * sizeof(f->inodes[0])) == 0 &&
-	    now - r.checked_ms < STRICT_RECHECK_MS)
+	size_t i;
+
+	/* Sockets all found outside the tree already (a quick probe sees some
+	 * of what a full one saw): a /proc walk per probe would cost far more
+	 * than the probe. */
+	for (i = 0; i < f->n && in_set(f->inodes[i], r.checked, r.nchecked); i++)
+		;
+	if (i == f->n && now - r.checked_ms < STRICT_RECHECK_MS)
 		return 0;
 	memcpy(r.checked, f->inodes, f->n * sizeof(f->inodes[0]));
 	r.nchecked = f->n;
@@ -480,11 +541,11 @@ static int owned_by_tree(struct found *f, int64_t now, pid_t *holder)
 	return held;
 }
 
-static int64_t probe_interval(int64_t waited_ms)
+static int64_t probe_interval(int64_t waited_ms, int64_t max_ms)
 {
 	int64_t ms = waited_ms / PROBE_WAITED_SHARE;
 
-	return ms < PROBE_MIN_MS ? PROBE_MIN_MS : ms > PROBE_MAX_MS ? PROBE_MAX_MS : ms;
+	return ms < PROBE_MIN_MS ? PROBE_MIN_MS : ms > max_ms ? max_ms : ms;
 }
 
 static void on_probe(struct dock_timer *t)
@@ -501,7 +562,14 @@ static void on_probe(struct dock_timer *t)
 	}
 	f.total = 0;
 	f.n = 0;
-	usable = probe_all(&f);
+	now = dock_now_ms();
+	/* Quick while the last full probe is recent enough; then full. */
+	if (r.probes == 0 || now - r.full_ms >= probe_interval(now - r.started_ms, FULL_MAX_MS) ||
+	    probe_quick(&f) == 0) {
+		r.usable = probe_all(&f);
+		r.full_ms = now;
+	}
+	usable = r.usable;
 	now = dock_now_ms();
 	r.probes++;
 	if (r.lost_unreported)
@@ -527,7 +595,7 @@ static void on_probe(struct dock_timer *t)
 		dock_debug("port %d: %zu socket(s) on it%s", r.port, f.total,
 			   f.total ? "" : "; probing");
 	r.last_total = f.total;
-	dock_timer_arm(t, now + probe_interval(now - r.started_ms));
+	dock_timer_arm(t, now + probe_interval(now - r.started_ms, QUICK_MAX_MS));
 }
 
 /* ---------------------------------------------------------------- notify */
