@@ -32,15 +32,16 @@
  *   some 40 us of kernel time warm, over 100 us with the wake-up on a
  *   small VM).
  *
- * Each interval is a fiftieth of the time waited so far, at least
- * PROBE_MIN_MS, at most QUICK_MAX_MS between probes and FULL_MAX_MS between
- * full ones (every probe is full until the two differ): a server that binds
- * in its first half second is seen within a few milliseconds, a later bind
- * on the usual addresses within QUICK_MAX_MS, one on another address within
- * FULL_MAX_MS. Waiting costs under 1% of a core on a small VM, mostly the
- * wake-ups themselves (some 20-30 us each there). */
-#define PROBE_MIN_MS		1
-#define QUICK_MAX_MS		6
+ * Each interval is a fiftieth of the time waited so far, from QUICK_MIN_MS
+ * to QUICK_MAX_MS between probes and from FULL_MIN_MS to FULL_MAX_MS between
+ * full ones (the first probe is full): a server that binds in its first half
+ * second is seen within a few milliseconds, a later bind on the usual
+ * addresses within QUICK_MAX_MS, one on another address within FULL_MAX_MS.
+ * Waiting costs under 1% of a core on a small VM, mostly the wake-ups
+ * themselves (some 20-30 us each there). */
+#define QUICK_MIN_MS		1
+#define QUICK_MAX_MS		5
+#define FULL_MIN_MS		5
 #define FULL_MAX_MS		50
 #define PROBE_WAITED_SHARE	50
 /* With --strict-port-binding, sockets on the port that no process of the
@@ -541,11 +542,11 @@ static int owned_by_tree(struct found *f, int64_t now, pid_t *holder)
 	return held;
 }
 
-static int64_t probe_interval(int64_t waited_ms, int64_t max_ms)
+static int64_t probe_interval(int64_t waited_ms, int64_t min_ms, int64_t max_ms)
 {
 	int64_t ms = waited_ms / PROBE_WAITED_SHARE;
 
-	return ms < PROBE_MIN_MS ? PROBE_MIN_MS : ms > max_ms ? max_ms : ms;
+	return ms < min_ms ? min_ms : ms > max_ms ? max_ms : ms;
 }
 
 static void on_probe(struct dock_timer *t)
@@ -564,7 +565,8 @@ static void on_probe(struct dock_timer *t)
 	f.n = 0;
 	now = dock_now_ms();
 	/* Quick while the last full probe is recent enough; then full. */
-	if (r.probes == 0 || now - r.full_ms >= probe_interval(now - r.started_ms, FULL_MAX_MS) ||
+	if (r.probes == 0 ||
+	    now - r.full_ms >= probe_interval(now - r.started_ms, FULL_MIN_MS, FULL_MAX_MS) ||
 	    probe_quick(&f) == 0) {
 		r.usable = probe_all(&f);
 		r.full_ms = now;
@@ -595,7 +597,7 @@ static void on_probe(struct dock_timer *t)
 		dock_debug("port %d: %zu socket(s) on it%s", r.port, f.total,
 			   f.total ? "" : "; probing");
 	r.last_total = f.total;
-	dock_timer_arm(t, now + probe_interval(now - r.started_ms, QUICK_MAX_MS));
+	dock_timer_arm(t, now + probe_interval(now - r.started_ms, QUICK_MIN_MS, QUICK_MAX_MS));
 }
 
 /* ---------------------------------------------------------------- notify */
