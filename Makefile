@@ -83,9 +83,11 @@ demo: $(BUILD)/dock
 	@./scripts/deps.sh integration
 	./scripts/demo.sh
 
+# Every benchmark, dock beside its peers, into docs/benchmarks.md (bench/all.py;
+# BENCH="--only core,ready" or "--quick" to run less).
 bench: $(BUILD)/dock
 	@./scripts/deps.sh bench
-	$(PYTHON) bench/run.py
+	$(PYTHON) bench/all.py $(BENCH)
 
 # libFuzzer targets for every parser, each run for a bounded time.
 fuzz:
