@@ -44,6 +44,9 @@
 #define FULL_MIN_MS		5
 #define FULL_MAX_MS		50
 #define PROBE_WAITED_SHARE	50
+/* Without lookups (no sock_diag, or a kernel that refuses them), every probe
+ * is full, at most this far apart. */
+#define FULL_ONLY_MAX_MS	25
 /* With --strict-port-binding, sockets on the port that no process of the
  * tree held are looked for again (a /proc walk) only when the set of sockets
  * changes, or this often: an fd can still be passed into the tree. */
@@ -331,6 +334,16 @@ static bool probe_netlink(struct found *f)
 	return again;
 }
 
+static bool quick_possible(void)
+{
+	size_t i;
+
+	for (i = 0; i < NSOURCES; i++)
+		if (r.method[i] == VIA_NETLINK && !r.no_lookup[i])
+			return true;
+	return false;
+}
+
 /* A quick probe: one lookup per source still read through sock_diag, on
  * 127.0.0.1 or ::1 (which also finds the wildcard address). Returns how
  * many ran; 0 means only a full probe can look. */
@@ -555,6 +568,7 @@ static void on_probe(struct dock_timer *t)
 	int64_t now;
 	size_t usable;
 	pid_t holder = 0;
+	bool full;
 
 	/* Once the command has ended, "running" can no longer come. */
 	if (dock_lifecycle_current()->state == DOCK_STATE_CRASHED) {
@@ -565,9 +579,10 @@ static void on_probe(struct dock_timer *t)
 	f.n = 0;
 	now = dock_now_ms();
 	/* Quick while the last full probe is recent enough; then full. */
-	if (r.probes == 0 ||
-	    now - r.full_ms >= probe_interval(now - r.started_ms, FULL_MIN_MS, FULL_MAX_MS) ||
-	    probe_quick(&f) == 0) {
+	full = r.probes == 0 || !quick_possible() ||
+	       now - r.full_ms >= probe_interval(now - r.started_ms, FULL_MIN_MS, FULL_MAX_MS) ||
+	       probe_quick(&f) == 0;
+	if (full) {
 		r.usable = probe_all(&f);
 		r.full_ms = now;
 	}
@@ -593,11 +608,14 @@ static void on_probe(struct dock_timer *t)
 		dock_lifecycle_open_gate(r.port_gate);
 		return;
 	}
-	if (f.total != r.last_total || r.probes == 1)
+	/* Only full probes count every socket: a quick one sees fewer. */
+	if (full && (f.total != r.last_total || r.probes == 1))
 		dock_debug("port %d: %zu socket(s) on it%s", r.port, f.total,
 			   f.total ? "" : "; probing");
-	r.last_total = f.total;
-	dock_timer_arm(t, now + probe_interval(now - r.started_ms, QUICK_MIN_MS, QUICK_MAX_MS));
+	if (full)
+		r.last_total = f.total;
+	dock_timer_arm(t, now + probe_interval(now - r.started_ms, QUICK_MIN_MS,
+					       quick_possible() ? QUICK_MAX_MS : FULL_ONLY_MAX_MS));
 }
 
 /* ---------------------------------------------------------------- notify */
