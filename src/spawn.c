@@ -112,8 +112,7 @@ pid_t dock_spawn(char **argv, const struct dock_spawn_io *io, int *exit_code)
 	 * the background must not steal the terminal from the shell. */
 	a.take_terminal = !io->ctty && io->fd[0] < 0 && isatty(STDIN_FILENO) &&
 			  tcgetpgrp(STDIN_FILENO) == getpgrp();
-	/* Non-blocking: see the read below. */
-	if (pipe2(pfd, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		dock_warn("pipe");
 		*exit_code = 1;
 		return -1;
@@ -143,11 +142,13 @@ pid_t dock_spawn(char **argv, const struct dock_spawn_io *io, int *exit_code)
 		*exit_code = 1;
 		return -1;
 	}
-	/* Four bytes are the errno exec failed with, written before the child
-	 * exits, so they are there by the time dock runs again. The exec point
-	 * of no return wakes dock a moment before the kernel closes the
-	 * child's close-on-exec copy of the pipe: nothing to read yet (EAGAIN)
-	 * means the same as EOF, exec succeeded. */
+	/* EOF means exec succeeded; four bytes are the errno it failed with.
+	 * Usually they are there, or the pipe closed, by the time dock runs
+	 * again; but the exec point that wakes dock comes a moment before the
+	 * kernel closes the child's copy of the pipe, and an emulator (qemu's
+	 * user mode, valgrind) may turn the clone into a plain fork, so the
+	 * read blocks until the pipe says which. Signals are blocked, so it
+	 * cannot be interrupted. */
 	do
 		n = read(pfd[0], &err, sizeof(err));
 	while (n < 0 && errno == EINTR);
