@@ -9,8 +9,8 @@
    arrivals are stamped with the same clock in this process, so each figure
    is an upper bound (it includes the pipe or TCP delivery and this process's
    own scheduling). Two cases, because dock's probe interval grows with the
-   time waited (a fiftieth of it, from 1 ms up to 5 ms for the quick
-   lookups and 50 ms for the full dumps):
+   time waited (a fiftieth of it, from 1 ms up to 7 ms, for the quick
+   lookups; a tenth, from 5 ms up to 100 ms, for the full dumps):
    - early: the command binds as soon as it runs (the usual server start);
    - late: it binds 2 s after the start (the intervals are at their caps).
 2. dock's CPU while it waits 10 s for a port that is never bound (its time
@@ -316,10 +316,10 @@ def main():
         "The command (Python) prints CLOCK_MONOTONIC right after its listen() (TCP on 127.0.0.1); the "
         "arrival of dock's `dock: status: running` line on a pipe here, and of the hook's PUT, are "
         "stamped with the same clock, so the latencies are upper bounds that include the delivery "
-        "and this process's own scheduling. Probes: a quick sock_diag lookup of the port on "
-        "127.0.0.1 and ::1 (which also finds the wildcard address) at most every 5 ms, and the "
-        "filtered dumps that see a socket on any address at most every 50 ms; each interval is a "
-        "fiftieth of the time waited so far until it reaches its cap. CPU is dock's time on a "
+        "and this process's own scheduling. Probes: quick sock_diag lookups of the port on the "
+        "machine's addresses, loopback first (which also find the wildcard address), at most every "
+        "7 ms (a fiftieth of the time waited so far), and the filtered dumps that see a socket on "
+        "any address at most every 100 ms (a tenth of the time waited). CPU is dock's time on a "
         "CPU (/proc/PID/schedstat) over the wait (from the start, and from 2 s on, when the "
         "intervals are at their caps); the strict case holds the port in the benchmark itself, so every "
         "probe finds a socket that is not the tree's (the worst case). The original dock polled "

@@ -23,12 +23,15 @@ _Static_assert(sizeof(struct dock_inet_diag_bc_op) == 4, "inet_diag_bc_op");
 #define FILTER_OPS 4
 #define REQUEST_MAX 128
 
-/* Dumps run at once; dock runs three (legacy TCP, UDP v4, v6), or four. */
-#define MAX_SCANS 8
+/* Requests run at once: three or four dumps, or up to sixteen lookups. */
+#define MAX_SCANS 16
 /* Answers read by one recvmmsg, and the room for each. The kernel sizes a
  * dump's buffers by the reader's largest recv (capped at 32 KiB), so 8 KiB
- * slots are never cut; smaller ones also spare it 32 KiB allocations. */
-#define SLOTS 4
+ * slots are never cut; smaller ones also spare it 32 KiB allocations. As
+ * many slots as requests, so that a batch of lookups (one answer each) is
+ * read in one call; a slot's pages are touched only when an answer fills
+ * them. */
+#define SLOTS MAX_SCANS
 #define SLOT_SIZE 8192
 /* A bound on the reads of one batch: the port filter keeps answers to a
  * few messages, and even an unfiltered dump of 100 000 sockets takes some

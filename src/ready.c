@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -23,30 +24,38 @@
  * and the interval trades latency (a bind is seen up to one interval late)
  * against the cost of waiting. Two kinds of probe share the timer:
  *
- * - quick: a sock_diag lookup of the port on the loopback addresses, TCP
- *   and UDP, IPv4 and IPv6 (four requests in one system call, a few
- *   microseconds): it finds what servers nearly always bind, the wildcard
- *   address or loopback;
- * - full: filtered sock_diag dumps, which find a socket on any address but
- *   walk the kernel's hash tables of thousands of buckets (three dumps,
- *   some 40 us of kernel time warm, over 100 us with the wake-up on a
- *   small VM).
+ * - quick: sock_diag lookups of the port on this machine's addresses,
+ *   loopback first, TCP and UDP (a request each, all in one system call,
+ *   about a microsecond apiece): a lookup finds a socket bound to the
+ *   address looked up or to the wildcard address;
+ * - full: filtered sock_diag dumps, which find a socket on any address
+ *   (one that is not the machine's, with IP_FREEBIND, or an address added
+ *   since the last look) but walk the kernel's hash tables of thousands of
+ *   buckets (three dumps, some 40 us of kernel time warm, over 100 us with
+ *   the wake-up on a small VM).
  *
- * Each interval is a fiftieth of the time waited so far, from QUICK_MIN_MS
- * to QUICK_MAX_MS between probes and from FULL_MIN_MS to FULL_MAX_MS between
- * full ones (the first probe is full): a server that binds in its first half
- * second is seen within a few milliseconds, a later bind on the usual
- * addresses within QUICK_MAX_MS, one on another address within FULL_MAX_MS.
- * Waiting costs under 1% of a core on a small VM, mostly the wake-ups
- * themselves (some 20-30 us each there). */
+ * The interval between probes is a fiftieth of the time waited so far,
+ * from QUICK_MIN_MS to QUICK_MAX_MS, and between full ones a tenth, from
+ * FULL_MIN_MS to FULL_MAX_MS (the first probe is full): a server that binds
+ * in its first half second is seen within a few milliseconds, a later bind
+ * within QUICK_MAX_MS, one on an address that is not the machine's within a
+ * tenth of the time waited, at most FULL_MAX_MS. Waiting costs under 1% of
+ * a core on a small VM, most of it the wake-ups themselves (30 to 70 us
+ * each there, whatever the probe does). */
 #define QUICK_MIN_MS		1
-#define QUICK_MAX_MS		5
+#define QUICK_MAX_MS		7
+#define QUICK_WAITED_SHARE	50
 #define FULL_MIN_MS		5
-#define FULL_MAX_MS		50
-#define PROBE_WAITED_SHARE	50
+#define FULL_MAX_MS		100
+#define FULL_WAITED_SHARE	10
 /* Without lookups (no sock_diag, or a kernel that refuses them), every probe
  * is full, at most this far apart. */
 #define FULL_ONLY_MAX_MS	25
+/* The machine's addresses are read again (with a full probe) at most this
+ * often; per family, loopback and at most LOCAL_MAX - 1 others are looked
+ * up, link-local IPv6 ones left to the dumps. */
+#define LOCAL_REFRESH_MS	1000
+#define LOCAL_MAX		4
 /* With --strict-port-binding, sockets on the port that no process of the
  * tree held are looked for again (a /proc walk) only when the set of sockets
  * changes, or this often: an fd can still be passed into the tree. */
@@ -99,6 +108,10 @@ static struct {
 	bool no_legacy_tcp;		/* the kernel refused TCPDIAG_GETSOCK */
 	enum method method[NSOURCES];
 	bool no_lookup[NSOURCES];	/* the kernel refused a quick lookup */
+	/* the machine's addresses the quick probes look up, per family */
+	uint8_t local4[LOCAL_MAX][16], local6[LOCAL_MAX][16];
+	size_t nlocal4, nlocal6;
+	int64_t local_ms;		/* when they were read; 0: never */
 	int lost_errno[NSOURCES];	/* why a source became VIA_NONE */
 	unsigned lost_unreported;	/* bit per source lost since the last report */
 	size_t last_total;		/* for debug lines on change only */
@@ -334,6 +347,52 @@ static bool probe_netlink(struct found *f)
 	return again;
 }
 
+static void add_local(uint8_t (*set)[16], size_t *n, const void *addr, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (memcmp(set[i], addr, len) == 0)
+			return;
+	if (*n < LOCAL_MAX) {
+		memset(set[*n], 0, 16);
+		memcpy(set[(*n)++], addr, len);
+	}
+}
+
+/* The addresses the quick probes look up: loopback, then the machine's
+ * others (getifaddrs). Without them loopback still finds the wildcard. */
+static void read_local_addresses(int64_t now)
+{
+	static const uint8_t loop4[4] = { 127, 0, 0, 1 };
+	static const uint8_t loop6[16] = { [15] = 1 };
+	struct ifaddrs *list, *i;
+
+	r.nlocal4 = r.nlocal6 = 0;
+	add_local(r.local4, &r.nlocal4, loop4, 4);
+	add_local(r.local6, &r.nlocal6, loop6, 16);
+	r.local_ms = now;
+	if (getifaddrs(&list) < 0) {
+		transient("getifaddrs", errno);
+		return;
+	}
+	for (i = list; i; i = i->ifa_next) {
+		if (i->ifa_addr == NULL)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			add_local(r.local4, &r.nlocal4,
+				  &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			const uint8_t *a = ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr.s6_addr;
+
+			/* fe80::/10 needs its interface in the lookup. */
+			if (!(a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+				add_local(r.local6, &r.nlocal6, a, 16);
+		}
+	}
+	freeifaddrs(list);
+}
+
 static bool quick_possible(void)
 {
 	size_t i;
@@ -344,27 +403,28 @@ static bool quick_possible(void)
 	return false;
 }
 
-/* A quick probe: one lookup per source still read through sock_diag, on
- * 127.0.0.1 or ::1 (which also finds the wildcard address). Returns how
- * many ran; 0 means only a full probe can look. */
+/* A quick probe: lookups of the port on each of the machine's addresses,
+ * for every source still read through sock_diag. Returns how many ran; 0
+ * means only a full probe can look. */
 static size_t probe_quick(struct found *f)
 {
-	static const uint8_t loop4[16] = { 127, 0, 0, 1 };
-	static const uint8_t loop6[16] = { [15] = 1 };
-	struct dock_sockdiag_scan scans[NSOURCES];
-	size_t covers[NSOURCES], n = 0, i, k;
+	struct dock_sockdiag_scan scans[NSOURCES * LOCAL_MAX];
+	size_t covers[NSOURCES * LOCAL_MAX], n = 0, i, a, na, k;
 
 	for (i = 0; i < NSOURCES; i++) {
 		if (r.method[i] != VIA_NETLINK || r.no_lookup[i])
 			continue;
-		memset(&scans[n], 0, sizeof(scans[n]));
-		scans[n].exact = true;
-		scans[n].family = (uint8_t)sources[i].family;
-		scans[n].protocol = (uint8_t)sources[i].protocol;
-		scans[n].states = sources[i].states;
-		scans[n].port = (uint16_t)r.port;
-		memcpy(scans[n].addr, sources[i].family == AF_INET ? loop4 : loop6, 16);
-		covers[n++] = i;
+		na = sources[i].family == AF_INET ? r.nlocal4 : r.nlocal6;
+		for (a = 0; a < na; a++) {
+			memset(&scans[n], 0, sizeof(scans[n]));
+			scans[n].exact = true;
+			scans[n].family = (uint8_t)sources[i].family;
+			scans[n].protocol = (uint8_t)sources[i].protocol;
+			scans[n].states = sources[i].states;
+			scans[n].port = (uint16_t)r.port;
+			memcpy(scans[n].addr, sources[i].family == AF_INET ? r.local4[a] : r.local6[a], 16);
+			covers[n++] = i;
+		}
 	}
 	if (n == 0 || (r.nl_fd < 0 && (r.nl_fd = dock_sockdiag_open()) < 0))
 		return 0;
@@ -380,8 +440,9 @@ static size_t probe_quick(struct found *f)
 
 		if (s->error && lasting_error(s->error)) {
 			/* The full dumps still see this source. */
-			dock_debug("port %d: no sock_diag lookup of %s sockets (%s); dumps only",
-				   r.port, sources[covers[k]].name, strerror(s->error));
+			if (!r.no_lookup[covers[k]])
+				dock_debug("port %d: no sock_diag lookup of %s sockets (%s); dumps only",
+					   r.port, sources[covers[k]].name, strerror(s->error));
 			r.no_lookup[covers[k]] = true;
 		} else if (s->error) {
 			transient("sock_diag lookup", s->error);
@@ -555,9 +616,9 @@ static int owned_by_tree(struct found *f, int64_t now, pid_t *holder)
 	return held;
 }
 
-static int64_t probe_interval(int64_t waited_ms, int64_t min_ms, int64_t max_ms)
+static int64_t probe_interval(int64_t waited_ms, int64_t share, int64_t min_ms, int64_t max_ms)
 {
-	int64_t ms = waited_ms / PROBE_WAITED_SHARE;
+	int64_t ms = waited_ms / share;
 
 	return ms < min_ms ? min_ms : ms > max_ms ? max_ms : ms;
 }
@@ -580,11 +641,13 @@ static void on_probe(struct dock_timer *t)
 	now = dock_now_ms();
 	/* Quick while the last full probe is recent enough; then full. */
 	full = r.probes == 0 || !quick_possible() ||
-	       now - r.full_ms >= probe_interval(now - r.started_ms, FULL_MIN_MS, FULL_MAX_MS) ||
+	       now - r.full_ms >= probe_interval(now - r.started_ms, FULL_WAITED_SHARE, FULL_MIN_MS, FULL_MAX_MS) ||
 	       probe_quick(&f) == 0;
 	if (full) {
 		r.usable = probe_all(&f);
 		r.full_ms = now;
+		if (r.local_ms == 0 || now - r.local_ms >= LOCAL_REFRESH_MS)
+			read_local_addresses(now);
 	}
 	usable = r.usable;
 	now = dock_now_ms();
@@ -614,7 +677,7 @@ static void on_probe(struct dock_timer *t)
 			   f.total ? "" : "; probing");
 	if (full)
 		r.last_total = f.total;
-	dock_timer_arm(t, now + probe_interval(now - r.started_ms, QUICK_MIN_MS,
+	dock_timer_arm(t, now + probe_interval(now - r.started_ms, QUICK_WAITED_SHARE, QUICK_MIN_MS,
 					       quick_possible() ? QUICK_MAX_MS : FULL_ONLY_MAX_MS));
 }
 
