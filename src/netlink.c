@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -286,10 +287,18 @@ static int send_pending(int fd, struct dock_sockdiag_scan *scans, size_t n, uint
 	return (int)k;
 }
 
+/* Where the answers land: each answer touches the pages of its slot, which
+ * then stay resident until dock_sockdiag_release() gives them back. */
+static unsigned char slot[SLOTS][SLOT_SIZE] __attribute__((aligned(4096)));
+
+void dock_sockdiag_release(void)
+{
+	madvise(slot, sizeof(slot), MADV_DONTNEED);
+}
+
 /* Reads answers until every dump has ended. */
 static int read_answers(int fd, struct dock_sockdiag_scan *scans, size_t n)
 {
-	static unsigned char slot[SLOTS][SLOT_SIZE] __attribute__((aligned(8)));
 	struct dock_sockaddr_nl from[SLOTS];
 	struct mmsghdr mm[SLOTS];
 	struct iovec iov[SLOTS];

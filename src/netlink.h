@@ -144,4 +144,8 @@ int dock_sockdiag_open(void);
  * should reopen fd, as a half-read dump would answer EBUSY to the next. */
 int dock_sockdiag_run(int fd, struct dock_sockdiag_scan *scans, size_t n, uint32_t *seq);
 
+/* Gives the memory the answers were read into back to the kernel (once
+ * probing is over: it is scratch, and only resident pages cost). */
+void dock_sockdiag_release(void);
+
 #endif

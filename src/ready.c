@@ -582,8 +582,10 @@ static void report_lost_sources(size_t usable)
 static void stop_probing(void)
 {
 	dock_timer_cancel(&r.probe);
-	if (r.nl_fd >= 0)
+	if (r.nl_fd >= 0) {
 		close(r.nl_fd);
+		dock_sockdiag_release();
+	}
 	r.nl_fd = -1;
 }
 
