@@ -24,6 +24,8 @@
 #define DOCK_INET_DIAG_BC_S_GE		2
 #define DOCK_INET_DIAG_BC_S_LE		3
 #define DOCK_TCP_LISTEN			10
+#define DOCK_SOL_NETLINK		270
+#define DOCK_NETLINK_CAP_ACK		10
 
 struct dock_nlmsghdr {
 	uint32_t len;
