@@ -10,7 +10,7 @@
    is an upper bound (it includes the pipe or TCP delivery and this process's
    own scheduling). Two cases, because dock's probe interval grows with the
    time waited (a fiftieth of it, from 1 ms up to 7 ms, for the quick
-   lookups; a tenth, from 5 ms up to 100 ms, for the full dumps):
+   lookups; a tenth, from 5 ms up to 250 ms, for the full dumps):
    - early: the command binds as soon as it runs (the usual server start);
    - late: it binds 2 s after the start, plus up to 0.1 s at random (see
      latency()); the intervals are at their caps by then.
@@ -325,7 +325,7 @@ def main():
         "and this process's own scheduling. Probes: quick sock_diag lookups of the port on the "
         "machine's addresses, loopback first (which also find the wildcard address), at most every "
         "7 ms (a fiftieth of the time waited so far), and the filtered dumps that see a socket on "
-        "any address at most every 100 ms (a tenth of the time waited). CPU is dock's time on a "
+        "any address at most every 250 ms (a tenth of the time waited). CPU is dock's time on a "
         "CPU (/proc/PID/schedstat) over the wait (from the start, and from 2 s on, when the "
         "intervals are at their caps); the strict case holds the port in the benchmark itself, so every "
         "probe finds a socket that is not the tree's (the worst case). The original dock polled "

@@ -54,12 +54,12 @@
 /* The machine's addresses are read again (with a full probe) at most this
  * often; per family, loopback and at most LOCAL_MAX - 1 others are looked
  * up, link-local IPv6 ones left to the dumps. */
-#define LOCAL_REFRESH_MS	1000
+#define LOCAL_REFRESH_MS	5000
 #define LOCAL_MAX		4
 /* With --strict-port-binding, sockets on the port that no process of the
  * tree held are looked for again (a /proc walk) only when the set of sockets
  * changes, or this often: an fd can still be passed into the tree. */
-#define STRICT_RECHECK_MS	1000
+#define STRICT_RECHECK_MS	2000
 /* Sockets on the port whose owners --strict-port-binding checks. */
 #define MAX_FOUND		64
 /* Datagrams read from the notify socket per wake-up, so a flood cannot hold

@@ -29,9 +29,9 @@ PY = "/usr/bin/python3"
 RUNNING = r"^dock: status: running$"
 CRASHED = r"^dock: status: crashed$"
 # bind -> running, as seen here: the probe interval is at most 7 ms for a socket on one
-# of the machine's addresses or the wildcard, a tenth of the time waited (at most 100 ms)
-# on another; the rest is room for a loaded machine (the spec asks for milliseconds, the
-# original polled every 200 ms)
+# of the machine's addresses or the wildcard (a tenth of the time waited, at most 250 ms,
+# on another: see test_port_bound_on_any_address); the rest is room for a loaded machine
+# (the spec asks for milliseconds, the original polled every 200 ms)
 LATENCY_BOUND = 0.15
 
 # --------------------------------------------------------------------------
@@ -174,11 +174,11 @@ def bound_times(r, timeout=10.0):
     return float(m.group(1)), float(m.group(2))
 
 
-def assert_running_after_bind(r, timeout=10.0):
+def assert_running_after_bind(r, timeout=10.0, bound=LATENCY_BOUND):
     t_before, t_after = bound_times(r, timeout)
     t_run, _ = r.err.expect(RUNNING, timeout)
     assert t_run >= t_before, f"running reported before the bind; stderr {r.err.lines!r}"
-    assert t_run - t_after < LATENCY_BOUND, \
+    assert t_run - t_after < bound, \
         f"running {1000 * (t_run - t_after):.1f} ms after the bind; stderr {r.err.lines!r}"
     return t_run - t_after
 
@@ -233,7 +233,8 @@ def test_port_bound_on_any_address(start, kind, addr, delay):
     port = free_port()
     r = start("plain", ["--bind-port", str(port), "--"] + binder(kind, port, delay=delay),
               env={"BIND_ADDR": addr})
-    assert_running_after_bind(r)
+    # Only the full dumps see 127.0.0.2: a tenth of the time waited apart.
+    assert_running_after_bind(r, bound=LATENCY_BOUND + (delay / 10 if addr == "127.0.0.2" else 0))
     assert r.finish() == 0
 
 
@@ -392,8 +393,8 @@ def test_waiting_is_cheap(start):
     rate = (c1 - c0) / (w1 - w0)
     cpu = (t1.user + t1.system - t0.user - t0.system) / (w1 - w0)
     # a probe every 7 ms after the first 350 ms: about 140 a second, each a
-    # few microseconds of lookups (every 100 ms a full dump); a loaded
-    # machine gets room
+    # few microseconds of lookups (every 250 ms at most a full dump); a
+    # loaded machine gets room
     assert 5 < rate < 300, f"{rate:.0f} wake-ups/s while waiting"
     assert cpu < 0.03, f"{100 * cpu:.2f}% of a core while waiting"
     r.proc.send_signal(signal.SIGTERM)
