@@ -819,7 +819,7 @@ def main():
     args.sig_rounds, args.sig_trips = (2, 500) if q else (5, 2000)
     # The delay after the last exit is a fraction of a millisecond against
     # scheduling noise of milliseconds: many storms, so that medians compare.
-    args.orphan_rounds = 1 if q else 25
+    args.orphan_rounds = 1 if q else 40
     args.term_rounds = 2 if q else 5
     args.idle = 2.0
 
@@ -861,7 +861,7 @@ def main():
     rounds = {
         "start": Rounds(args.start_rounds, 25, 3),
         "signal": Rounds(args.sig_rounds, 10, 2),
-        "orphans": Rounds(args.orphan_rounds, 90, 7),
+        "orphans": Rounds(args.orphan_rounds, 120, 7),
         "term": Rounds(args.term_rounds, 30, 3),
     }
     phases = [
