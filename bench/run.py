@@ -185,7 +185,7 @@ def exit_poller(pid):
 
 class Rounds:
     """Up to `planned` rounds, but no new one once `budget` seconds have
-    passed (after at least `minimum`): keeps `make bench` within its 3 minutes
+    passed (after at least `minimum`): keeps `make bench` within its time
     on a busy machine. `done` is the number run; the report states it."""
 
     def __init__(self, planned, budget, minimum):
