@@ -14,6 +14,10 @@ CFLAGS   += -std=c11 $(WARN) -D_GNU_SOURCE -DDOCK_VERSION='"$(VERSION)"' \
             -fno-asynchronous-unwind-tables -fno-unwind-tables \
             -D_FORTIFY_SOURCE=2 -Isrc -I$(BUILD)/include
 LDFLAGS  += -static -Wl,--gc-sections -s
+# Code and constants every run uses go first in their segments, so that the
+# kernel's fault-around maps only them (see src/hot.ld): a layout choice,
+# kept out of LDFLAGS so that overriding those does not drop it.
+LAYOUT   := -Wl,-T,src/hot.ld
 MULTIARCH := $(shell gcc -print-multiarch)
 LIBDIR   := /usr/lib/$(MULTIARCH)
 # Debian's static archives of BearSSL (TLS) and zlib (gzip).
@@ -77,8 +81,8 @@ $(BUILD)/include/.stamp:
 $(BUILD)/obj: $(BUILD)/include/.stamp
 	@mkdir -p $@
 
-$(BUILD)/dock: $(OBJS)
-	$(CC) $(LDFLAGS) $(OBJS) $(LIBS) -o $@
+$(BUILD)/dock: $(OBJS) src/hot.ld
+	$(CC) $(LDFLAGS) $(LAYOUT) $(OBJS) $(LIBS) -o $@
 	@file -L $@ | grep -qE 'statically linked|static-pie' || { echo "build/dock is not static" >&2; exit 1; }
 
 $(BUILD)/unit: $(UNIT) $(UNITSRC) tests/unit/unit.h tests/unit/main.c $(wildcard src/*.h) | $(BUILD)/obj
@@ -105,9 +109,11 @@ demo: $(BUILD)/dock
 	@./scripts/deps.sh integration
 	./scripts/demo.sh
 
+# Every benchmark, dock beside its peers, into docs/benchmarks.md (bench/all.py;
+# BENCH="--only core,ready" or "--quick" to run less).
 bench: $(BUILD)/dock
 	@./scripts/deps.sh bench
-	$(PYTHON) bench/run.py
+	$(PYTHON) bench/all.py $(BENCH)
 
 # libFuzzer targets for every parser, each run for a bounded time.
 fuzz:

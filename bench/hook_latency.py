@@ -8,9 +8,13 @@ includes forwarding and reaping, which are microseconds; the rest is the
 hook's own connect, send and the server's read. Run from the repository
 root after `make`:
 
-    /usr/bin/python3 bench/hook_latency.py [RUNS]
+    /usr/bin/python3 bench/hook_latency.py [RUNS] [--write] [--json FILE]
+
+--write puts the table into docs/benchmarks.md (the `hook` section).
 """
 
+import argparse
+import json
 import os
 import signal
 import socket
@@ -19,6 +23,8 @@ import subprocess
 import sys
 import threading
 import time
+
+import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCK = os.path.join(ROOT, "build", "dock")
@@ -87,7 +93,19 @@ def one_run(port):
 
 
 def main():
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("runs", nargs="?", type=int, default=50)
+    ap.add_argument("--write", action="store_true", help="write the table into docs/benchmarks.md")
+    ap.add_argument("--json", help="write the figures to this file")
+    args = ap.parse_args()
+    runs = args.runs
+    try:
+        os.nice(-10)        # as the other benchmarks
+        nice = -10
+    except OSError:
+        nice = 0
+    env = report.machine()
+    t_begin = time.monotonic()
     lat_running, lat_stopped = [], []
     for _ in range(runs):
         srv = Server()
@@ -106,13 +124,35 @@ def main():
             print(f"dock said: {err.strip()}", file=sys.stderr)
         srv.sock.close()
 
-    def show(name, xs):
+    def fig(xs):
         xs = sorted(x * 1000 for x in xs)
-        print(f"{name:44s} median {statistics.median(xs):6.2f} ms   "
-              f"p90 {xs[int(len(xs) * 0.9) - 1]:6.2f} ms   max {xs[-1]:6.2f} ms   (n={len(xs)})")
+        return {"median_ms": statistics.median(xs), "p90_ms": xs[max(0, int(len(xs) * 0.9) - 1)],
+                "max_ms": xs[-1], "n": len(xs)}
 
-    show("SIGTERM to dock -> 'stopped' PUT received", lat_stopped)
-    show("dock started -> 'running' PUT received", lat_running)
+    R = {"stopped": fig(lat_stopped), "running": fig(lat_running), "env": env, "load_end": os.getloadavg()}
+    lines = [
+        "## Web hook latency",
+        "",
+        report.run_line(env, R["load_end"], time.monotonic() - t_begin,
+                        f"/usr/bin/python3 bench/hook_latency.py {runs}") + f" At nice {nice}.",
+        "",
+        "| measure | median | p90 | max |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, f in [("SIGTERM to dock → `stopped` PUT received", R["stopped"]),
+                     ("dock started → `running` PUT received", R["running"])]:
+        lines.append(f"| {label} ({f['n']} runs) | {f['median_ms']:.2f} ms | {f['p90_ms']:.2f} ms | "
+                     f"{f['max_ms']:.2f} ms |")
+    lines += ["", "`dock --web-hook http://127.0.0.1:PORT/bench sleep 60` with a threaded server in the "
+              "benchmark that stamps the arrival of each request's last byte; the first row includes "
+              "forwarding SIGTERM to `sleep` and reaping it, the second dock's start-up and exec."]
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        report.write_section("hook", text)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(R, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -29,12 +29,15 @@ time of each case is reported. All files go to --dir, by default /dev/shm
 (tmpfs), so the disk is out of the picture and every case has the same sink.
 
     /usr/bin/python3 bench/io_throughput.py [--size 2G] [--rounds 1] [--dir /dev/shm] [--dock PATH]
+        [--write] [--json FILE]
 
-Prints a Markdown table (and nothing is written into docs/).
+Prints a Markdown table; --write also puts it into docs/benchmarks.md (the
+`io` section).
 """
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import re
@@ -46,6 +49,8 @@ import subprocess
 import sys
 import threading
 import time
+
+import report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCK = os.path.join(ROOT, "build", "dock")
@@ -225,6 +230,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=90.0, help="seconds before a run counts as stalled")
     ap.add_argument("--dock", default=DOCK, help="the dock binary (default build/dock)")
     ap.add_argument("--only", help="comma-separated case keys (direct,cat,dock,s6,dockp,s6t,sed)")
+    ap.add_argument("--write", action="store_true", help="write the table into docs/benchmarks.md")
+    ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
     DOCK = os.path.abspath(args.dock)
 
@@ -263,7 +270,9 @@ def main():
     cpu = {c.key: min(c.cpus) if c.cpus else None for c in cases}
 
     size_txt = f"{args.size / 1e9:g} GB" if args.size >= 10**9 else f"{args.size / 1e6:g} MB"
-    print(f"### I/O throughput ({size_txt} of 100-byte lines into a file)\n")
+    tee = report.Tee().__enter__()
+    print(f"## I/O throughput ({size_txt} of 100-byte lines into a file)\n")
+    print(f"Command: `/usr/bin/python3 bench/io_throughput.py --size {args.size} --rounds {args.rounds}`.")
     print(f"{datetime.date.today()}, {platform.node()}, Linux {platform.release()}, {os.cpu_count()} CPUs, "
           f"files on {args.dir} ({fs}); {args.rounds} round(s), best wall time of each; "
           f"load average {load0[0]:.1f} at start, {load1[0]:.1f} at end; whole run {total:.0f} s. "
@@ -311,6 +320,14 @@ def main():
           "s6-log has no plain-prefix directive; `t` (TAI64N, 26 bytes a line) is its closest, so "
           "it also formats a timestamp per line and writes 24 more bytes a line than dock's 'x '. "
           "CPU seconds include the producer (`yes | head`), the same in every case.")
+    tee.__exit__(None, None, None)
+    if args.write:
+        report.write_section("io", tee.text())
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"best_s": best, "cpu_s": cpu, "mb": mb, "ratios": {n: v for n, v, _ in lines},
+                       "failures": {c.key: c.failures for c in cases if c.failures},
+                       "load": [load0, load1], "seconds": total}, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ ever stall the command's writes, and how fast is dock's gzip?
 
     /usr/bin/python3 bench/rotate_stall.py [--size-mb 500] [--dir DIR]
         [--tmpfs] [--nice N | --rt] [--stall-only] [--dock PATH]
+        [--write] [--json FILE]
 
-Needs build/dock (`make`), gcc and Debian's gzip. Prints Markdown; the lead
-folds it into docs/benchmarks.md. Stall figures are only as quiet as the
+Needs build/dock (`make`), gcc and Debian's gzip. Prints Markdown; --write
+also puts it into docs/benchmarks.md (the `rotate` section). Stall figures are only as quiet as the
 machine: every row states the load average, and the baselines (same writer,
 same bytes, no rotation) show what the machine itself adds. --tmpfs takes
 the disk and its journal out; --rt (SCHED_FIFO) is of little use for the
@@ -33,6 +34,7 @@ rotation rows, since RT throttling pauses a task that keeps a CPU busy for
 """
 
 import argparse
+import datetime
 import gzip
 import hashlib
 import json
@@ -44,6 +46,8 @@ import sys
 import tempfile
 import threading
 import time
+
+import report
 
 NICE = []  # ["nice", "-n", N] with --nice
 DOCK_BIN = [None]
@@ -329,7 +333,23 @@ def main():
     ap.add_argument("--tmpfs", action="store_true",
                     help="put the logs on a tmpfs mounted here (root): no journal or disk "
                          "shared with other load, so what remains is dock's own cost")
+    ap.add_argument("--write", action="store_true", help="write the tables into docs/benchmarks.md")
+    ap.add_argument("--json", help="write the stall figures to this file")
     a = ap.parse_args()
+    tee = report.Tee().__enter__()
+    stalls = {}
+    try:
+        run(a, stalls)
+    finally:
+        tee.__exit__(None, None, None)
+    if a.write:
+        report.write_section("rotate", tee.text())
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(stalls, f, indent=1)
+
+
+def run(a, stalls):
     DOCK_BIN[0] = a.dock
     if a.nice is not None:
         NICE[:] = ["nice", "-n", str(a.nice)]
@@ -348,12 +368,15 @@ def main():
     try:
         block = os.path.join(d, "block")
         blen = make_block(block, 16 << 20)
-        print(f"# Rotation of a {a.size_mb} MB log\n")
+        print(f"## Log rotation of a {a.size_mb} MB log\n")
+        print(f"Command: `/usr/bin/python3 bench/rotate_stall.py --size-mb {a.size_mb}"
+              f"{' --nice %d' % a.nice if a.nice is not None else ''}{' --rt' if a.rt else ''}"
+              f"{' --tmpfs' if a.tmpfs else ''}`, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}.\n")
         print(f"Machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; "
               f"log directory on {fs_type(d)}; data: {blen >> 20} MiB of log-like lines, cycled; "
               f"{'SCHED_FIFO' if a.rt else 'nice %d' % (a.nice or 0)}.\n")
 
-        print("## Longest stall of the command's write() calls (4 KiB each)\n")
+        print("### Longest stall of the command's write() calls (4 KiB each)\n")
         print("| case | written | mean write | longest write | longest while rotating/compressing "
               "| writes >= 10 ms | writes 2-5 / 5-10 / >= 10 ms |")
         print("|---|---|---|---|---|---|---|")
@@ -362,13 +385,14 @@ def main():
             base, _ = run_case(d, block, size, rate=rate, rotate=False, total=s["bytes"])
             print(stall_row(f"{label}, no rotation (baseline)", base, None))
             print(stall_row(f"{label}, rotation of {a.size_mb} MB", s, w), flush=True)
+            stalls[label] = {"baseline_max_ms": base["max_ns"] / 1e6, "rotation_max_ms": s["max_ns"] / 1e6}
             if not (w.raw_t and w.gz_t):
                 print(f"\n(no archive seen: {s['stderr'].strip()})\n")
 
         print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f}.")
         if a.stall_only:
             return
-        print("\n## Compression throughput on the same data\n")
+        print("\n### Compression throughput on the same data\n")
         s, w = run_case(d, block, size, idle=True)
         if not (w.raw_t and w.gz_t):
             sys.exit(f"no archive was made: {s['stderr']}")

@@ -15,7 +15,7 @@ import sys
 from collections import defaultdict
 
 # output section -> column
-COLUMNS = {".text": "text", ".init": "text", ".fini": "text",
+COLUMNS = {".text": "text", ".text.hot": "text", ".init": "text", ".fini": "text",
            ".rodata": "rodata", ".eh_frame": "eh_frame", ".eh_frame_hdr": "eh_frame",
            ".gcc_except_table": "eh_frame",
            ".data": "data", ".data.rel.ro": "data", ".init_array": "data", ".fini_array": "data",

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -23,17 +24,55 @@ _Static_assert(sizeof(struct dock_inet_diag_bc_op) == 4, "inet_diag_bc_op");
 #define FILTER_OPS 4
 #define REQUEST_MAX 128
 
-/* Dumps run at once; dock runs three (legacy TCP, UDP v4, v6), or four. */
-#define MAX_SCANS 8
+/* Requests run at once: three or four dumps, or up to sixteen lookups. */
+#define MAX_SCANS 16
 /* Answers read by one recvmmsg, and the room for each. The kernel sizes a
  * dump's buffers by the reader's largest recv (capped at 32 KiB), so 8 KiB
- * slots are never cut; smaller ones also spare it 32 KiB allocations. */
-#define SLOTS 4
+ * slots are never cut; smaller ones also spare it 32 KiB allocations. As
+ * many slots as requests, so that a batch of lookups (one answer each) is
+ * read in one call; a slot's pages are touched only when an answer fills
+ * them. */
+#define SLOTS MAX_SCANS
 #define SLOT_SIZE 8192
 /* A bound on the reads of one batch: the port filter keeps answers to a
  * few messages, and even an unfiltered dump of 100 000 sockets takes some
  * 300 reads. Past this, something is wrong: give up this probe. */
 #define MAX_READS 4096
+
+static size_t build_lookup(void *buf, size_t cap, const struct dock_sockdiag_scan *scan)
+{
+	struct dock_nlmsghdr h;
+	struct dock_inet_diag_req_v2 req;
+	size_t len = sizeof(h) + sizeof(req);
+
+	if (cap < len)
+		return 0;
+	memset(&h, 0, sizeof(h));
+	h.len = (uint32_t)len;
+	h.type = DOCK_SOCK_DIAG_BY_FAMILY;
+	h.flags = DOCK_NLM_F_REQUEST;
+	h.seq = scan->seq;
+	memset(&req, 0, sizeof(req));
+	req.family = scan->family;
+	req.protocol = scan->protocol;
+	req.states = scan->states;
+	/* Both ends of the "packet" are addr:port: the kernel's TCP lookup
+	 * takes the local end from the id's source, its UDP lookup from the
+	 * destination (the two were written the other way round). No
+	 * connection runs from a port to itself, so either way the lookup
+	 * ends at the socket bound or listening on addr:port or on the
+	 * wildcard address with that port. */
+	req.id.sport = htons(scan->port);
+	req.id.dport = htons(scan->port);
+	memcpy(req.id.src, scan->addr, sizeof(req.id.src));
+	memcpy(req.id.dst, scan->addr, sizeof(req.id.dst));
+	/* INET_DIAG_NOCOOKIE: whichever socket it is. */
+	req.id.cookie[0] = ~0u;
+	req.id.cookie[1] = ~0u;
+	memcpy(buf, &h, sizeof(h));
+	memcpy((unsigned char *)buf + sizeof(h), &req, sizeof(req));
+	return len;
+}
 
 size_t dock_sockdiag_build_request(void *buf, size_t cap, const struct dock_sockdiag_scan *scan)
 {
@@ -45,6 +84,8 @@ size_t dock_sockdiag_build_request(void *buf, size_t cap, const struct dock_sock
 	size_t len = sizeof(h) + body + sizeof(attr) + sizeof(ops);
 	unsigned char *p = buf;
 
+	if (scan->exact)
+		return build_lookup(buf, cap, scan);
 	if (cap < len)
 		return 0;
 	memset(&h, 0, sizeof(h));
@@ -167,7 +208,8 @@ int dock_sockdiag_parse(struct dock_sockdiag_scan *scans, size_t n, const void *
 			 * with DONE instead, so either way this is the end. */
 			if ((e = payload_errno(payload, plen)) < 0)
 				return -1;
-			scan->error = e;
+			/* A lookup that finds nothing answers ENOENT. */
+			scan->error = scan->exact && e == ENOENT ? 0 : e;
 			scan->done = true;
 			break;
 		case DOCK_NLMSG_DONE:
@@ -186,6 +228,9 @@ int dock_sockdiag_parse(struct dock_sockdiag_scan *scans, size_t n, const void *
 			if (plen < sizeof(struct dock_inet_diag_msg))
 				return -1;
 			take_socket(scan, payload);
+			/* A lookup's answer is the one socket, without a DONE. */
+			if (scan->exact)
+				scan->done = true;
 			break;
 		}
 	}
@@ -194,7 +239,16 @@ int dock_sockdiag_parse(struct dock_sockdiag_scan *scans, size_t n, const void *
 
 int dock_sockdiag_open(void)
 {
-	return socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, DOCK_NETLINK_SOCK_DIAG);
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, DOCK_NETLINK_SOCK_DIAG);
+	int one = 1;
+
+	/* A lookup that finds nothing is answered with an error message, which
+	 * by default carries a copy of the request: not needed, and smaller
+	 * answers are cheaper to make and to read. Linux 4.3 and later; older
+	 * ones just copy. */
+	if (fd >= 0)
+		setsockopt(fd, DOCK_SOL_NETLINK, DOCK_NETLINK_CAP_ACK, &one, sizeof(one));
+	return fd;
 }
 
 static bool all_done(const struct dock_sockdiag_scan *scans, size_t n)
@@ -242,10 +296,18 @@ static int send_pending(int fd, struct dock_sockdiag_scan *scans, size_t n, uint
 	return (int)k;
 }
 
+/* Where the answers land: each answer touches the pages of its slot, which
+ * then stay resident until dock_sockdiag_release() gives them back. */
+static unsigned char slot[SLOTS][SLOT_SIZE] __attribute__((aligned(4096)));
+
+void dock_sockdiag_release(void)
+{
+	madvise(slot, sizeof(slot), MADV_DONTNEED);
+}
+
 /* Reads answers until every dump has ended. */
 static int read_answers(int fd, struct dock_sockdiag_scan *scans, size_t n)
 {
-	static unsigned char slot[SLOTS][SLOT_SIZE] __attribute__((aligned(8)));
 	struct dock_sockaddr_nl from[SLOTS];
 	struct mmsghdr mm[SLOTS];
 	struct iovec iov[SLOTS];

@@ -24,6 +24,8 @@
 #define DOCK_INET_DIAG_BC_S_GE		2
 #define DOCK_INET_DIAG_BC_S_LE		3
 #define DOCK_TCP_LISTEN			10
+#define DOCK_SOL_NETLINK		270
+#define DOCK_NETLINK_CAP_ACK		10
 
 struct dock_nlmsghdr {
 	uint32_t len;
@@ -90,14 +92,16 @@ struct dock_inet_diag_bc_op {
  * bound, only --strict-port-binding looks at the first ones alone. */
 #define DOCK_SOCKDIAG_MAX_INODES 32
 
-/* One dump: what to ask, and what the answer said. */
+/* One dump, or one lookup: what to ask, and what the answer said. */
 struct dock_sockdiag_scan {
 	/* in */
 	uint8_t family;		/* AF_INET or AF_INET6 (ignored with legacy_tcp) */
 	uint8_t protocol;	/* IPPROTO_TCP or IPPROTO_UDP */
 	bool legacy_tcp;	/* the old TCPDIAG_GETSOCK request, see below */
+	bool exact;		/* a lookup of addr:port instead of a dump, see below */
 	uint32_t states;	/* bit per accepted socket state */
 	uint16_t port;		/* host byte order */
+	uint8_t addr[16];	/* with exact: the address, network order (IPv4: 4 bytes) */
 	uint32_t seq;		/* the request's sequence number (set by _run) */
 	/* out */
 	bool done;		/* NLMSG_DONE (or an error) ended the dump */
@@ -114,9 +118,15 @@ struct dock_sockdiag_scan {
 #define DOCK_TCPDIAG_GETSOCK		18
 #define DOCK_INET_DIAG_REQ_V1_SIZE	60
 
-/* Writes scan's dump request, with a bytecode filter that has the kernel
- * answer only for sockets whose local port is scan->port. Returns its
- * length, or 0 when cap is too small. Pure. */
+/* An exact request makes the kernel look the port up in its hash tables as
+ * a packet to addr:port would, instead of walking every bucket: a few
+ * microseconds instead of tens, but it finds only the socket that would get
+ * such a packet (one bound to addr or to the wildcard address, listening for
+ * TCP), at most one per request. The answer is that socket, or ENOENT. */
+
+/* Writes scan's request: a dump with a bytecode filter that has the kernel
+ * answer only for sockets whose local port is scan->port, or with exact,
+ * the lookup. Returns its length, or 0 when cap is too small. Pure. */
 size_t dock_sockdiag_build_request(void *buf, size_t cap, const struct dock_sockdiag_scan *scan);
 
 /* Parses one buffer of the kernel's answers (whole netlink messages, any
@@ -135,5 +145,9 @@ int dock_sockdiag_open(void);
  * socket itself failed or an answer broke off (EAGAIN): then the caller
  * should reopen fd, as a half-read dump would answer EBUSY to the next. */
 int dock_sockdiag_run(int fd, struct dock_sockdiag_scan *scans, size_t n, uint32_t *seq);
+
+/* Gives the memory the answers were read into back to the kernel (once
+ * probing is over: it is scratch, and only resident pages cost). */
+void dock_sockdiag_release(void);
 
 #endif

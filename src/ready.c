@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -19,22 +20,46 @@
 #include "procfs.h"
 #include "tree.h"
 
-/* Probe timing. No kernel event announces a bind, so the port is polled, and
- * the interval trades latency (a bind is seen up to one interval late)
- * against the cost of waiting: each probe is a wake-up plus three netlink
- * dumps, each of which walks a kernel hash table of thousands of buckets,
- * some 150 us in all on a small VM. The interval is a fiftieth of the time
- * waited so far, within [PROBE_MIN_MS, PROBE_MAX_MS]: a server that binds in
- * its first half second is seen within a few milliseconds, one that takes
- * minutes within PROBE_MAX_MS, and a long wait costs about 40 probes a
- * second (under 1% of a core there, far less on bare metal). */
-#define PROBE_MIN_MS		1
-#define PROBE_MAX_MS		25
-#define PROBE_WAITED_SHARE	50
+/* Probe timing. No kernel event announces a bind, so the port is polled,
+ * and the interval trades latency (a bind is seen up to one interval late)
+ * against the cost of waiting. Two kinds of probe share the timer:
+ *
+ * - quick: sock_diag lookups of the port on this machine's addresses,
+ *   loopback first, TCP and UDP (a request each, all in one system call,
+ *   about a microsecond apiece): a lookup finds a socket bound to the
+ *   address looked up or to the wildcard address;
+ * - full: filtered sock_diag dumps, which find a socket on any address
+ *   (one that is not the machine's, with IP_FREEBIND, or an address added
+ *   since the last look) but walk the kernel's hash tables of thousands of
+ *   buckets (three dumps, some 40 us of kernel time warm, 150 to 200 us
+ *   cold on a small VM).
+ *
+ * The interval between probes is a fiftieth of the time waited so far,
+ * from QUICK_MIN_MS to QUICK_MAX_MS, and between full ones a tenth, from
+ * FULL_MIN_MS to FULL_MAX_MS (the first probe is full): a server that binds
+ * in its first half second is seen within a few milliseconds, a later bind
+ * within QUICK_MAX_MS, one on an address that is not the machine's within a
+ * tenth of the time waited, at most FULL_MAX_MS. Waiting costs under 1% of
+ * a core on a small VM, most of it the wake-ups themselves (30 to 70 us
+ * each there, whatever the probe does). */
+#define QUICK_MIN_MS		1
+#define QUICK_MAX_MS		7
+#define QUICK_WAITED_SHARE	50
+#define FULL_MIN_MS		5
+#define FULL_MAX_MS		250
+#define FULL_WAITED_SHARE	10
+/* Without lookups (no sock_diag, or a kernel that refuses them), every probe
+ * is full, at most this far apart. */
+#define FULL_ONLY_MAX_MS	25
+/* The machine's addresses are read again (with a full probe) at most this
+ * often; per family, loopback and at most LOCAL_MAX - 1 others are looked
+ * up, link-local IPv6 ones left to the dumps. */
+#define LOCAL_REFRESH_MS	5000
+#define LOCAL_MAX		4
 /* With --strict-port-binding, sockets on the port that no process of the
  * tree held are looked for again (a /proc walk) only when the set of sockets
  * changes, or this often: an fd can still be passed into the tree. */
-#define STRICT_RECHECK_MS	1000
+#define STRICT_RECHECK_MS	2000
 /* Sockets on the port whose owners --strict-port-binding checks. */
 #define MAX_FOUND		64
 /* Datagrams read from the notify socket per wake-up, so a flood cannot hold
@@ -76,10 +101,17 @@ static struct {
 	struct dock_timer probe;
 	int64_t started_ms;
 	unsigned probes;
+	int64_t full_ms;		/* when the last full probe ran */
+	size_t usable;			/* sources still usable, as the last full probe found */
 	int nl_fd;
 	uint32_t seq;
 	bool no_legacy_tcp;		/* the kernel refused TCPDIAG_GETSOCK */
 	enum method method[NSOURCES];
+	bool no_lookup[NSOURCES];	/* the kernel refused a quick lookup */
+	/* the machine's addresses the quick probes look up, per family */
+	uint8_t local4[LOCAL_MAX][16], local6[LOCAL_MAX][16];
+	size_t nlocal4, nlocal6;
+	int64_t local_ms;		/* when they were read; 0: never */
 	int lost_errno[NSOURCES];	/* why a source became VIA_NONE */
 	unsigned lost_unreported;	/* bit per source lost since the last report */
 	size_t last_total;		/* for debug lines on change only */
@@ -315,6 +347,114 @@ static bool probe_netlink(struct found *f)
 	return again;
 }
 
+static void add_local(uint8_t (*set)[16], size_t *n, const void *addr, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (memcmp(set[i], addr, len) == 0)
+			return;
+	if (*n < LOCAL_MAX) {
+		memset(set[*n], 0, 16);
+		memcpy(set[(*n)++], addr, len);
+	}
+}
+
+/* The addresses the quick probes look up: loopback, then the machine's
+ * others (getifaddrs). Without them loopback still finds the wildcard. */
+static void read_local_addresses(int64_t now)
+{
+	static const uint8_t loop4[4] = { 127, 0, 0, 1 };
+	static const uint8_t loop6[16] = { [15] = 1 };
+	struct ifaddrs *list, *i;
+
+	r.nlocal4 = r.nlocal6 = 0;
+	add_local(r.local4, &r.nlocal4, loop4, 4);
+	add_local(r.local6, &r.nlocal6, loop6, 16);
+	r.local_ms = now;
+	if (getifaddrs(&list) < 0) {
+		transient("getifaddrs", errno);
+		return;
+	}
+	for (i = list; i; i = i->ifa_next) {
+		if (i->ifa_addr == NULL)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET) {
+			add_local(r.local4, &r.nlocal4,
+				  &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr, 4);
+		} else if (i->ifa_addr->sa_family == AF_INET6) {
+			const uint8_t *a = ((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr.s6_addr;
+
+			/* fe80::/10 needs its interface in the lookup. */
+			if (!(a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+				add_local(r.local6, &r.nlocal6, a, 16);
+		}
+	}
+	freeifaddrs(list);
+}
+
+static bool quick_possible(void)
+{
+	size_t i;
+
+	for (i = 0; i < NSOURCES; i++)
+		if (r.method[i] == VIA_NETLINK && !r.no_lookup[i])
+			return true;
+	return false;
+}
+
+/* A quick probe: lookups of the port on each of the machine's addresses,
+ * for every source still read through sock_diag. Returns how many ran; 0
+ * means only a full probe can look. */
+static size_t probe_quick(struct found *f)
+{
+	struct dock_sockdiag_scan scans[NSOURCES * LOCAL_MAX];
+	size_t covers[NSOURCES * LOCAL_MAX], n = 0, i, a, na, k;
+
+	for (i = 0; i < NSOURCES; i++) {
+		if (r.method[i] != VIA_NETLINK || r.no_lookup[i])
+			continue;
+		na = sources[i].family == AF_INET ? r.nlocal4 : r.nlocal6;
+		for (a = 0; a < na; a++) {
+			memset(&scans[n], 0, sizeof(scans[n]));
+			scans[n].exact = true;
+			scans[n].family = (uint8_t)sources[i].family;
+			scans[n].protocol = (uint8_t)sources[i].protocol;
+			scans[n].states = sources[i].states;
+			scans[n].port = (uint16_t)r.port;
+			memcpy(scans[n].addr, sources[i].family == AF_INET ? r.local4[a] : r.local6[a], 16);
+			covers[n++] = i;
+		}
+	}
+	if (n == 0 || (r.nl_fd < 0 && (r.nl_fd = dock_sockdiag_open()) < 0))
+		return 0;
+	if (dock_sockdiag_run(r.nl_fd, scans, n, &r.seq) < 0) {
+		/* As for the dumps: a new socket next time. */
+		transient("sock_diag lookup", errno);
+		close(r.nl_fd);
+		r.nl_fd = -1;
+		return n;
+	}
+	for (k = 0; k < n; k++) {
+		const struct dock_sockdiag_scan *s = &scans[k];
+
+		if (s->error && lasting_error(s->error)) {
+			/* The full dumps still see this source. */
+			if (!r.no_lookup[covers[k]])
+				dock_debug("port %d: no sock_diag lookup of %s sockets (%s); dumps only",
+					   r.port, sources[covers[k]].name, strerror(s->error));
+			r.no_lookup[covers[k]] = true;
+		} else if (s->error) {
+			transient("sock_diag lookup", s->error);
+		} else {
+			for (i = 0; i < s->ninodes; i++)
+				keep(f, s->inodes[i]);
+			f->total += s->matches - s->ninodes;
+		}
+	}
+	return n;
+}
+
 static void procnet_line(const struct source *s, const char *line, size_t len, struct found *f)
 {
 	struct dock_proc_net_sock ns;
@@ -442,16 +582,11 @@ static void report_lost_sources(size_t usable)
 static void stop_probing(void)
 {
 	dock_timer_cancel(&r.probe);
-	if (r.nl_fd >= 0)
+	if (r.nl_fd >= 0) {
 		close(r.nl_fd);
+		dock_sockdiag_release();
+	}
 	r.nl_fd = -1;
-}
-
-static int by_inode(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-
-	return (*x > *y) - (*x < *y);
 }
 
 /* With --strict-port-binding: whether a process of the tree holds one of the
@@ -460,11 +595,14 @@ static int owned_by_tree(struct found *f, int64_t now, pid_t *holder)
 {
 	int held;
 
-	qsort(f->inodes, f->n, sizeof(f->inodes[0]), by_inode);
-	/* The same sockets, already found outside the tree: a /proc walk per
-	 * probe would cost far more than the probe. */
-	if (f->n == r.nchecked && memcmp(f->inodes, r.checked, f->n * sizeof(f->inodes[0])) == 0 &&
-	    now - r.checked_ms < STRICT_RECHECK_MS)
+	size_t i;
+
+	/* Sockets all found outside the tree already (a quick probe sees some
+	 * of what a full one saw): a /proc walk per probe would cost far more
+	 * than the probe. */
+	for (i = 0; i < f->n && in_set(f->inodes[i], r.checked, r.nchecked); i++)
+		;
+	if (i == f->n && now - r.checked_ms < STRICT_RECHECK_MS)
 		return 0;
 	memcpy(r.checked, f->inodes, f->n * sizeof(f->inodes[0]));
 	r.nchecked = f->n;
@@ -490,7 +628,6 @@ static void warn_if_held_outside(struct found *f)
 	pid_t holder = 0;
 	int held;
 
-	qsort(f->inodes, f->n, sizeof(f->inodes[0]), by_inode);
 	held = f->n > 0 ? tree_holds(f->inodes, f->n, &holder) : 0;
 	if (held > 0)
 		return;
@@ -500,11 +637,11 @@ static void warn_if_held_outside(struct found *f)
 		   held == 0 ? "outside dock's tree" : "dock cannot identify (no /proc)");
 }
 
-static int64_t probe_interval(int64_t waited_ms)
+static int64_t probe_interval(int64_t waited_ms, int64_t share, int64_t min_ms, int64_t max_ms)
 {
-	int64_t ms = waited_ms / PROBE_WAITED_SHARE;
+	int64_t ms = waited_ms / share;
 
-	return ms < PROBE_MIN_MS ? PROBE_MIN_MS : ms > PROBE_MAX_MS ? PROBE_MAX_MS : ms;
+	return ms < min_ms ? min_ms : ms > max_ms ? max_ms : ms;
 }
 
 static void on_probe(struct dock_timer *t)
@@ -513,6 +650,7 @@ static void on_probe(struct dock_timer *t)
 	int64_t now;
 	size_t usable;
 	pid_t holder = 0;
+	bool full;
 
 	/* Once the command has ended, "running" can no longer come. */
 	if (dock_state_is_final(dock_lifecycle_current()->state)) {
@@ -521,7 +659,18 @@ static void on_probe(struct dock_timer *t)
 	}
 	f.total = 0;
 	f.n = 0;
-	usable = probe_all(&f);
+	now = dock_now_ms();
+	/* Quick while the last full probe is recent enough; then full. */
+	full = r.probes == 0 || !quick_possible() ||
+	       now - r.full_ms >= probe_interval(now - r.started_ms, FULL_WAITED_SHARE, FULL_MIN_MS, FULL_MAX_MS) ||
+	       probe_quick(&f) == 0;
+	if (full) {
+		r.usable = probe_all(&f);
+		r.full_ms = now;
+		if (r.local_ms == 0 || now - r.local_ms >= LOCAL_REFRESH_MS)
+			read_local_addresses(now);
+	}
+	usable = r.usable;
 	now = dock_now_ms();
 	r.probes++;
 	if (r.lost_unreported)
@@ -545,11 +694,14 @@ static void on_probe(struct dock_timer *t)
 		dock_lifecycle_open_gate(r.port_gate);
 		return;
 	}
-	if (f.total != r.last_total || r.probes == 1)
+	/* Only full probes count every socket: a quick one sees fewer. */
+	if (full && (f.total != r.last_total || r.probes == 1))
 		dock_debug("port %d: %zu socket(s) on it%s", r.port, f.total,
 			   f.total ? "" : "; probing");
-	r.last_total = f.total;
-	dock_timer_arm(t, now + probe_interval(now - r.started_ms));
+	if (full)
+		r.last_total = f.total;
+	dock_timer_arm(t, now + probe_interval(now - r.started_ms, QUICK_WAITED_SHARE, QUICK_MIN_MS,
+					       quick_possible() ? QUICK_MAX_MS : FULL_ONLY_MAX_MS));
 }
 
 /* ---------------------------------------------------------------- notify */

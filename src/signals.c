@@ -146,8 +146,14 @@ void dock_signals_restore_for_exec(void)
 		void (*restorer)(void);
 		uint64_t mask;
 	} dfl = { .handler = SIG_DFL };
+	size_t i;
 	int sig;
 
+	/* The child runs in dock's memory until it execs: a fault signal sent
+	 * to it meanwhile must not run dock's handler there (it would act on
+	 * dock's state and could signal dock itself). */
+	for (i = 0; i < sizeof(fault_signals) / sizeof(fault_signals[0]); i++)
+		syscall(SYS_rt_sigaction, fault_signals[i], &dfl, NULL, sizeof(uint64_t));
 	/* exec resets caught signals to the default by itself, but SIG_IGN
 	 * survives it; dock's parent may have ignored signals that the command
 	 * must see (a SIGHUP ignored by nohup, a SIGPIPE ignored by a language

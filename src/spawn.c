@@ -2,8 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -15,6 +17,20 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+
+/* The child's stack while it shares dock's memory, up to its exec: execvp
+ * needs a PATH entry plus the name on it (PATH_MAX + NAME_MAX), the rest is
+ * a few small frames. A mapping of its own, unmapped once the child has
+ * exec'd, rather than an array on dock's stack: that would push dock's own
+ * calls a stack's depth further down and leave those pages resident. */
+#define CHILD_STACK (32 * 1024)
+
+struct child_args {
+	char **argv;
+	const struct dock_spawn_io *io;
+	int errfd;
+	int take_terminal;
+};
 
 /* dock opens its own fds close-on-exec, but fds it inherited from whoever
  * started it (a runtime's leaked socket, a shell's fd 3) would otherwise pass
@@ -51,8 +67,13 @@ static void place_fds(const struct dock_spawn_io *io)
 	}
 }
 
-static void child(char **argv, const struct dock_spawn_io *io, int errfd, int take_terminal)
+/* Runs in dock's memory (CLONE_VM) while dock waits, so it writes only its
+ * own stack and calls nothing that keeps state in libc: system calls and
+ * execvp, which works on the stack alone. */
+static int child(void *arg)
 {
+	const struct child_args *a = arg;
+	const struct dock_spawn_io *io = a->io;
 	int err;
 
 	if (io->ctty) {
@@ -68,55 +89,71 @@ static void child(char **argv, const struct dock_spawn_io *io, int errfd, int ta
 	}
 	/* SIGTTOU is still blocked here (inherited from dock), which is what
 	 * lets a background process take the terminal's foreground. */
-	if (take_terminal)
+	if (a->take_terminal)
 		tcsetpgrp(STDIN_FILENO, getpid());
 	dock_signals_restore_for_exec();
 	cloexec_from_3();
-	execvp(argv[0], argv);
+	execvp(a->argv[0], a->argv);
 	err = errno;
-	while (write(errfd, &err, sizeof(err)) < 0 && errno == EINTR)
+	while (write(a->errfd, &err, sizeof(err)) < 0 && errno == EINTR)
 		;
 	_exit(127);
 }
 
 pid_t dock_spawn(char **argv, const struct dock_spawn_io *io, int *exit_code)
 {
-	int pfd[2], err = 0, take_terminal;
+	struct child_args a = { .argv = argv, .io = io };
+	char *stack;
+	int pfd[2], err = 0;
 	ssize_t n;
+	pid_t pid;
 
 	/* Only a dock in the terminal's foreground hands it on: one started in
 	 * the background must not steal the terminal from the shell. */
-	take_terminal = !io->ctty && io->fd[0] < 0 && isatty(STDIN_FILENO) &&
-			tcgetpgrp(STDIN_FILENO) == getpgrp();
-	pid_t pid;
-
+	a.take_terminal = !io->ctty && io->fd[0] < 0 && isatty(STDIN_FILENO) &&
+			  tcgetpgrp(STDIN_FILENO) == getpgrp();
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		dock_warn("pipe");
 		*exit_code = 1;
 		return -1;
 	}
-	pid = fork();
-	if (pid < 0) {
-		dock_warn("fork");
+	a.errfd = pfd[1];
+	stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (stack == MAP_FAILED) {
+		dock_warn("mmap");
 		close(pfd[0]);
 		close(pfd[1]);
 		*exit_code = 1;
 		return -1;
 	}
-	if (pid == 0)
-		child(argv, io, pfd[1], take_terminal);
+	/* vfork-style: the child borrows dock's memory instead of a copy of
+	 * it, and dock sleeps until the child has exec'd or exited. No page
+	 * tables to copy, no copy-on-write faults on either side afterwards,
+	 * and the child has its process group (or session) before dock goes
+	 * on, so a signal forwarded at once reaches the group. */
+	pid = clone(child, stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+	if (pid < 0)
+		dock_warn("clone");
+	munmap(stack, CHILD_STACK);
 	close(pfd[1]);
-	/* Set the group from both sides: whichever runs first, the group exists
-	 * before dock forwards a signal to it. */
-	if (!io->ctty)
-		setpgid(pid, pid);
+	if (pid < 0) {
+		close(pfd[0]);
+		*exit_code = 1;
+		return -1;
+	}
 	/* EOF means exec succeeded; four bytes are the errno it failed with.
-	 * Signals are blocked, so the read cannot be interrupted. */
+	 * Usually they are there, or the pipe closed, by the time dock runs
+	 * again; but the exec point that wakes dock comes a moment before the
+	 * kernel closes the child's copy of the pipe, and an emulator (qemu's
+	 * user mode, valgrind) may turn the clone into a plain fork, so the
+	 * read blocks until the pipe says which. Signals are blocked, so it
+	 * cannot be interrupted. */
 	do
 		n = read(pfd[0], &err, sizeof(err));
 	while (n < 0 && errno == EINTR);
 	close(pfd[0]);
-	if (n <= 0)
+	if (n != (ssize_t)sizeof(err))
 		return pid;
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;

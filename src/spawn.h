@@ -1,5 +1,6 @@
-/* fork/exec of the main command, with exec failure reported through a
- * close-on-exec pipe rather than guessed from an exit code. */
+/* Spawn (vfork-style) and exec of the main command, with exec failure
+ * reported through a close-on-exec pipe rather than guessed from an exit
+ * code. */
 #ifndef DOCK_SPAWN_H
 #define DOCK_SPAWN_H
 

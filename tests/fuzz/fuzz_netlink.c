@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Input layout: [n][4 bytes per scan][answer bytes]. A scan's bytes:
  * its sequence number (small, so that the fuzzer finds it in a header),
  * flags (bit 0 legacy TCP, bit 1 UDP, bit 2 IPv6, bit 3 every state, bit
- * 4 already done), and its port. */
+ * 4 already done, bit 5 an exact lookup of the loopback address), and its
+ * port. */
 static size_t setup(struct dock_sockdiag_scan *scans, const uint8_t *data, size_t size, size_t *used)
 {
 	size_t n = 1 + data[0] % MAX_SCANS, i;
@@ -37,7 +38,10 @@ static size_t setup(struct dock_sockdiag_scan *scans, const uint8_t *data, size_
 		scans[i].family = (b[1] & 4) ? AF_INET6 : AF_INET;
 		scans[i].states = (b[1] & 8) ? 0xffffffffu : 1u << DOCK_TCP_LISTEN;
 		scans[i].done = b[1] & 16;
+		scans[i].exact = b[1] & 32;
 		scans[i].port = (uint16_t)(b[2] << 8 | b[3]);
+		if (scans[i].exact)
+			scans[i].addr[scans[i].family == AF_INET6 ? 15 : 0] = scans[i].family == AF_INET6 ? 1 : 127;
 	}
 	return n;
 }

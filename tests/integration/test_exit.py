@@ -84,6 +84,25 @@ def test_not_found_on_path_is_127():
     _one_dock_line(res.stderr, "no-such-command-for-dock-tests")
 
 
+def test_long_path_search(tmp_path):
+    """The command is looked up through a PATH near PATH_MAX with long
+    entries: the lookup runs in the spawned child before exec, on the
+    child's own bounded stack, and must neither crash nor lose the answer."""
+    long_dir = tmp_path / ("d" * 200)
+    long_dir.mkdir()
+    os.symlink(helper("exitwith"), long_dir / "dock-test-found")
+    misses = []
+    while len(":".join(misses + [str(long_dir)])) < 3800:
+        misses.append(str(tmp_path / ("m%03d" % len(misses)) / ("x" * 100)))
+    path = ":".join(misses + [str(long_dir)])
+    assert 3800 <= len(path) < 4096
+    res = dock_plain(["dock-test-found", "5"], env={"PATH": path})
+    assert res.returncode == 5, res.stderr
+    res = dock_plain(["dock-test-missing"], env={"PATH": path})
+    assert res.returncode == 127
+    _one_dock_line(res.stderr, "dock-test-missing")
+
+
 def test_not_found_runc(run):
     d = run("runc", ["/nonexistent/cmd"])
     rc, out, err = d.finish(timeout=20)

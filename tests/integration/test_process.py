@@ -135,6 +135,23 @@ def test_idle_dock_makes_no_context_switches(run, mode):
     assert d.wait(15) == 0
 
 
+@pytest.mark.static_only("the budget is for the release binary; a dynamic build maps a libc")
+def test_idle_resident_memory_under_budget(run):
+    """An idle `dock -- CMD` keeps under 250 kB resident (VmRSS): the code a
+    plain run needs sits in one block at the start of the text, so the
+    kernel's fault-around does not map BearSSL, zlib and the rest."""
+    d = run("plain", ["@sigrec", "-x", "TERM:0"])
+    d.out.expect(r"^main ready", timeout=15)
+    time.sleep(0.3)
+    with open(f"/proc/{d.dock_pid}/status") as f:
+        status = dict(line.split(":", 1) for line in f)
+    rss = int(status["VmRSS"].split()[0])
+    assert rss < 250, (f"idle dock resident {rss} kB (RssAnon {status['RssAnon'].strip()}, "
+                       f"RssFile {status['RssFile'].strip()})")
+    d.kill("TERM")
+    assert d.wait(15) == 0
+
+
 # --- --pdeathsig ------------------------------------------------------------
 
 

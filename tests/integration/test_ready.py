@@ -36,9 +36,10 @@ RUNNING = r"^dock: \+\d+ms status: running$"
 ENDED = r"^dock: \+\d+ms status: (stopped|crashed)$"
 HELD_OUTSIDE = (r"^dock: (?:\+\d+ms )?--bind-port (\d+): the port is already bound at start by a process "
                 r"outside dock's tree; .*--strict-port-binding")
-# bind -> running, as seen here on an idle machine: the probe interval is at most 25 ms;
-# the rest is room (milliseconds are asked for; a poll every 200 ms would fail). Scaled
-# with the load where it is checked.
+# bind -> running, as seen here: the probe interval is at most 7 ms for a socket on one
+# of the machine's addresses or the wildcard (a tenth of the time waited, at most 250 ms,
+# on another: see test_port_bound_on_any_address); the rest is room for a loaded machine
+# (the spec asks for milliseconds, the original polled every 200 ms)
 LATENCY_BOUND = 0.15
 
 # --------------------------------------------------------------------------
@@ -166,6 +167,7 @@ def free_port():
 # hold cut short by load can then miss a bug, never fail a good run).
 # DELAY puts the bind after dock's first probes (scenario, not a wait).
 #   argv: KIND PORT DELAY LISTEN HOLD [daemon]
+# It binds the loopback address of its family, or $BIND_ADDR.
 BINDER = r"""
 import os, socket, sys, time
 kind, port, delay, listen, hold = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
@@ -176,7 +178,7 @@ typ = socket.SOCK_DGRAM if kind.startswith("udp") else socket.SOCK_STREAM
 s = socket.socket(fam, typ)
 time.sleep(delay)   # scenario
 t0 = time.monotonic()
-s.bind(("::1" if fam == socket.AF_INET6 else "127.0.0.1", port))
+s.bind((os.environ.get("BIND_ADDR") or ("::1" if fam == socket.AF_INET6 else "127.0.0.1"), port))
 if listen and typ == socket.SOCK_STREAM:
     s.listen()
 t1 = time.monotonic()
@@ -205,11 +207,11 @@ def bound_times(r, timeout=10.0):
     return float(m.group(1)), float(m.group(2))
 
 
-def assert_running_after_bind(r, timeout=10.0):
+def assert_running_after_bind(r, timeout=10.0, bound=LATENCY_BOUND):
     t_before, t_after = bound_times(r, timeout)
     t_run, _ = r.err.expect(RUNNING, timeout)
     assert t_run >= t_before, f"running reported before the bind; stderr {r.err.lines!r}"
-    bound = slack(LATENCY_BOUND)
+    bound = slack(bound)
     assert t_run - t_after < bound, \
         f"running {1000 * (t_run - t_after):.1f} ms after the bind (bound {1000 * bound:.0f} ms); " \
         f"stderr {r.err.lines!r}"
@@ -246,6 +248,57 @@ def test_port_bound_after_delay(start, mode, kind):
     assert_running_after_bind(r)
     assert r.finish() == 0
     assert r.err.first(r"already bound at start") is None, r.err.lines
+
+
+def _host_address(family):
+    """One of the machine's own addresses that is not loopback (nor IPv6
+    link-local), or None."""
+    for addrs in psutil.net_if_addrs().values():
+        for a in addrs:
+            if a.family == family and not a.address.startswith(("127.", "::1", "fe80")):
+                return a.address.split("%")[0]
+    return None
+
+
+# The wildcard addresses (a dual-stack "::" socket too, seen by the IPv4 lookup
+# as well) and the machine's own addresses are found by the quick lookups;
+# 127.0.0.2 (loopback, but not an address of an interface) only by the full dumps.
+@pytest.mark.parametrize("kind,addr", [("tcp4", "0.0.0.0"), ("udp4", "0.0.0.0"), ("tcp6", "::"),
+                                       ("udp6", "::"), ("tcp4", "127.0.0.2"), ("udp4", "127.0.0.2"),
+                                       ("tcp4", "host4"), ("udp6", "host6")])
+@pytest.mark.parametrize("delay", [0.4, 1.5])
+def test_port_bound_on_any_address(start, kind, addr, delay):
+    if addr.startswith("host"):
+        addr = _host_address(socket.AF_INET6 if addr == "host6" else socket.AF_INET)
+        if addr is None:
+            pytest.skip("the machine has no such address")
+    port = free_port()
+    r = start("plain", ["--bind-port", str(port), "--"] + binder(kind, port, delay=delay),
+              env={"BIND_ADDR": addr})
+    # Only the full dumps see 127.0.0.2: a tenth of the time waited apart.
+    assert_running_after_bind(r, bound=LATENCY_BOUND + (delay / 10 if addr == "127.0.0.2" else 0))
+    assert r.finish() == 0
+
+
+def test_late_bind_seen_within_milliseconds(start):
+    """A bind long after the start (probes at their longest interval) is seen
+    within a few milliseconds: thirteen docks at once, binding 1.5 s after their
+    start on the loopback addresses (TCP, UDP, IPv4, IPv6); at least nine of
+    the thirteen latencies (upper bounds, as seen here) are under 10 ms, the
+    rest being room for a loaded machine. With probes at most every 25 ms
+    (the design before) they spread evenly up to 25 ms: nine of thirteen
+    under 10 ms happens there about three runs in a hundred."""
+    runs = []
+    for i in range(13):
+        port = free_port()
+        kind = ("tcp4", "udp6", "tcp6", "udp4")[i % 4]
+        runs.append(start("plain", ["--bind-port", str(port), "--"] +
+                          binder(kind, port, delay=1.5 + 0.013 * i, hold=0.3)))
+    latencies = sorted(assert_running_after_bind(r) for r in runs)
+    for r in runs:
+        assert r.finish() == 0
+    fast = sum(1 for x in latencies if x < 0.010)
+    assert fast >= 9, f"{fast} of 13 under 10 ms; all (ms): {[round(1000 * x, 1) for x in latencies]}"
 
 
 @pytest.mark.parametrize("mode", ["plain", "pidns"])
@@ -402,8 +455,10 @@ def test_waiting_is_cheap(start):
     c1, t1, w1 = voluntary_switches(pid), cpu_seconds(pid), time.monotonic()
     rate = (c1 - c0) / (w1 - w0)
     cpu = (t1 - t0) / (w1 - w0)
-    # about 40 probes a second; fewer when a loaded machine serves dock late
-    assert 5 < rate < 100, f"{rate:.0f} wake-ups/s while waiting"
+    # a probe every 7 ms after the first 350 ms: about 140 a second, each a
+    # few microseconds of lookups (every 250 ms at most a full dump); a
+    # loaded machine gets room
+    assert 5 < rate < 300, f"{rate:.0f} wake-ups/s while waiting"
     assert cpu < 0.03, f"{100 * cpu:.2f}% of a core while waiting"
     r.proc.send_signal(signal.SIGTERM)
     r.finish()

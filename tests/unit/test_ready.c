@@ -131,6 +131,31 @@ UNIT_SUITE(test_ready_sockdiag_request)
 
 	/* Too small a buffer. */
 	CHECK_EQ_INT(dock_sockdiag_build_request(buf, 40, &s), 0);
+
+	/* A lookup: no dump flag, no filter; port and address on both ends of
+	 * the id (the kernel's TCP and UDP lookups read opposite ends), any
+	 * cookie. */
+	scan_init(&s, 78, 8080, ~0u);
+	s.exact = true;
+	s.family = AF_INET;
+	s.protocol = IPPROTO_UDP;
+	s.addr[0] = 127;
+	s.addr[3] = 1;
+	n = dock_sockdiag_build_request(buf, sizeof(buf), &s);
+	CHECK_EQ_INT(n, 16 + 56);
+	CHECK_EQ_INT(get_u32(buf), n);
+	CHECK_EQ_INT(get_u16(buf + 4), DOCK_SOCK_DIAG_BY_FAMILY);
+	CHECK_EQ_INT(get_u16(buf + 6), 0x1);			/* REQUEST only */
+	CHECK_EQ_INT(get_u32(buf + 8), 78);
+	CHECK_EQ_INT(buf[16], AF_INET);
+	CHECK_EQ_INT(buf[17], IPPROTO_UDP);
+	CHECK_EQ_INT(get_u16(buf + 24), htons(8080));		/* id.idiag_sport */
+	CHECK_EQ_INT(get_u16(buf + 26), htons(8080));		/* id.idiag_dport */
+	CHECK_EQ_INT(get_u32(buf + 28), htonl(0x7f000001));	/* id.idiag_src */
+	CHECK_EQ_INT(get_u32(buf + 44), htonl(0x7f000001));	/* id.idiag_dst */
+	CHECK_EQ_INT(get_u32(buf + 64), 0xffffffffu);		/* id.idiag_cookie */
+	CHECK_EQ_INT(get_u32(buf + 68), 0xffffffffu);
+	CHECK_EQ_INT(dock_sockdiag_build_request(buf, 16 + 55, &s), 0);
 }
 
 UNIT_SUITE(test_ready_sockdiag_parse)
@@ -249,6 +274,32 @@ UNIT_SUITE(test_ready_sockdiag_parse)
 	CHECK_EQ_INT(multi[1].matches, 0);
 	CHECK_EQ_INT(multi[2].matches, 1);
 	CHECK_EQ_INT(multi[2].inodes[0], 203);
+
+	/* Lookups: the one socket ends the scan (no DONE follows), ENOENT is
+	 * "none", another error stays an error; a socket in a state not asked
+	 * for ends it without a match. */
+	memset(&a, 0, sizeof(a));
+	add_sock(&a, DOCK_SOCK_DIAG_BY_FAMILY, 30, AF_INET, 10, 8080, 301);
+	add_error(&a, 31, -ENOENT);
+	add_error(&a, 32, -EINVAL);
+	add_sock(&a, DOCK_SOCK_DIAG_BY_FAMILY, 33, AF_INET6, 1, 8080, 304);
+	for (i = 0; i < 3; i++) {
+		scan_init(&multi[i], (uint32_t)(30 + i), 8080, 1u << DOCK_TCP_LISTEN);
+		multi[i].exact = true;
+	}
+	CHECK_EQ_INT(dock_sockdiag_parse(multi, 3, a.buf, a.len), 0);
+	CHECK(multi[0].done && multi[1].done && multi[2].done);
+	CHECK_EQ_INT(multi[0].matches, 1);
+	CHECK_EQ_INT(multi[0].inodes[0], 301);
+	CHECK_EQ_INT(multi[1].error, 0);
+	CHECK_EQ_INT(multi[1].matches, 0);
+	CHECK_EQ_INT(multi[2].error, EINVAL);
+	scan_init(&s, 33, 8080, 1u << DOCK_TCP_LISTEN);
+	s.exact = true;
+	CHECK_EQ_INT(dock_sockdiag_parse(&s, 1, a.buf, a.len), 0);
+	CHECK(s.done);
+	CHECK_EQ_INT(s.matches, 0);
+	CHECK_EQ_INT(s.error, 0);
 
 	/* Malformed: a header cut short, a length past the buffer or under a
 	 * header, a socket message too short for inet_diag_msg, an error
