@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "gzip.h"
 #include "log.h"
 #include "loop.h"
@@ -1093,40 +1094,6 @@ static void on_finish_report(struct dock_watcher *w, uint32_t events)
 	schedule(lf);
 }
 
-/* In a child: closes every fd above stderr but the n in keep (ascending). */
-static void close_other_fds(const int *keep, int n)
-{
-	unsigned lo = 3;
-	int i, fd;
-
-	for (i = 0; i < n; i++) {
-		if (keep[i] < (int)lo)
-			continue;
-		if ((unsigned)keep[i] > lo && syscall(SYS_close_range, lo, keep[i] - 1, 0) < 0)
-			goto slow;
-		lo = (unsigned)keep[i] + 1;
-	}
-	if (syscall(SYS_close_range, lo, ~0U, 0) == 0)
-		return;
-slow:
-	/* Kernels before 5.9: dock opens a few dozen fds at most. */
-	for (fd = 3; fd < 1024; fd++) {
-		for (i = 0; i < n && keep[i] != fd; i++)
-			;
-		if (i == n)
-			close(fd);
-	}
-}
-
-static void sort3(int *v)
-{
-	int i, j, t;
-
-	for (i = 1; i < 3; i++)
-		for (j = i; j > 0 && v[j] < v[j - 1]; j--)
-			t = v[j], v[j] = v[j - 1], v[j - 1] = t;
-}
-
 /* Finishes the first job's archive in a child process. Both of its steps
  * can take far longer than a slice, and the child takes them off dock's
  * loop: fdatasync (tens of milliseconds: on ext4 a journal commit waits
@@ -1161,8 +1128,7 @@ static void start_finish(struct dock_logfile *lf)
 
 		/* dock's other fds (a peer's socket, the command's pipes)
 		 * must not outlive their closing in dock by this child. */
-		sort3(keep);
-		close_other_fds(keep, 3);
+		dock_close_fds_except(keep, 3);
 		if (tmp != NULL && gz != NULL)
 			r = finish_steps(lf->dirfd, j->tmp_fd, name_of(lf, tmp), name_of(lf, gz),
 					 src ? name_of(lf, src) : NULL, true);
