@@ -14,9 +14,9 @@
  * kept for later statuses, and resolved again only after every address
  * failed to connect (at most once a second), so a typical run forks once.
  *
- * Resolving at setup instead would be simpler, but SPEC says a slow hook
- * never delays the command's start, and a DNS timeout is several seconds.
- * Threads are ruled out by DESIGN, and a DNS client of dock's own would
+ * Resolving at setup instead would be simpler, but a slow hook must
+ * never delay the command's start, and a DNS timeout is several seconds.
+ * dock has one thread by design (docs/decisions.md), and a DNS client of dock's own would
  * have to reproduce resolv.conf, search domains, /etc/hosts and nsswitch
  * order; the child gets all of that from the libc, for one fork. */
 #include "hook.h"

@@ -141,7 +141,8 @@ static int set_log_keep(struct dock_config *cfg, const char *v, char *err, size_
 
 static int set_log_rotate(struct dock_config *cfg, const char *v, char *err, size_t errlen)
 {
-	/* A bare number is hours, as the original's --log-rotate. */
+	/* A bare number is hours, as the Go dock that dock replaces took --log-rotate
+	 * (docs/decisions.md), so its images keep working. */
 	if (dock_duration_parse(v, DOCK_MS_PER_HOUR, &cfg->log_rotate_ms) < 0 ||
 	    cfg->log_rotate_ms < 1000) {
 		snprintf(err, errlen, "invalid period '%s' (hours, or 90s, 30m, 6h, 1d; at least 1s)", v);

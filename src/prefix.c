@@ -211,7 +211,8 @@ size_t dock_prefix_apply(const struct dock_prefix *p, struct dock_prefix_state *
 		if (!st->mid_line) {
 			/* The head goes out only with the first byte of its line
 			 * beside it: written at a final '\n' it would dangle at the
-			 * end of the output, the original's known bug. */
+			 * end of the output (a known bug of the Go dock that dock
+			 * replaces). */
 			if (outcap - used < st->stamp_len + p->len + 1)
 				break;
 			memcpy(out + used, st->stamp, st->stamp_len);

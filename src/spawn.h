@@ -17,7 +17,7 @@ struct dock_spawn_io {
 
 /* Starts argv[0] (PATH lookup as execvp) in its own process group, made the
  * terminal's foreground group when stdin is dock's controlling terminal.
- * The child gets the original signal mask, default dispositions and only
+ * The child gets the signal mask dock started with, default dispositions and only
  * fds 0, 1, 2. Returns the pid; on failure returns -1 with *exit_code set to
  * 127 (not found) or 126 (cannot be executed), after one message. */
 pid_t dock_spawn(char **argv, const struct dock_spawn_io *io, int *exit_code);

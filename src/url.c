@@ -226,7 +226,8 @@ int dock_io_parse(const char *text, struct dock_io_target *out, char *err, size_
 	sl = scheme_len(text);
 	if (sl == 0) {
 		/* No scheme://, so a path, relative ones included: "out.log" and
-		 * "logs/a:b" are files, as the original took them. */
+		 * "logs/a:b" are files, as the Go dock that dock replaces
+		 * took them. */
 		out->kind = DOCK_IO_FILE;
 		strcpy(u->scheme, "file");
 		return parse_path(text, DOCK_IO_FILE, u, err, errlen);
