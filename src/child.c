@@ -2,13 +2,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "signals.h"
 #include "sys.h"
 
 /* The highest fd number that could be open: the soft limit on open files,
@@ -59,35 +56,4 @@ fallback:
 		if (!kept(fd, keep, n) && close(fd) < 0 && errno != EBADF)
 			rc = -1;
 	return rc;
-}
-
-void dock_cloexec_from_3(void)
-{
-	int fd, ceiling;
-
-	if (dock_sys_close_range(3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-		return;
-	/* Kernels before 5.11. */
-	ceiling = fd_ceiling();
-	for (fd = 3; fd < ceiling; fd++) {
-		int flags = fcntl(fd, F_GETFD);
-
-		if (flags >= 0 && !(flags & FD_CLOEXEC))
-			fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-	}
-}
-
-void dock_child_setup(pid_t parent, const int *keep, unsigned n)
-{
-	sigset_t none;
-
-	dock_signals_restore_for_exec();
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
-	/* dock's other fds (a peer's socket, the command's pipes) must not
-	 * outlive their closing in dock by this child. */
-	dock_close_fds_except(keep, n);
 }

@@ -38,13 +38,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "child.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
 #include "signals.h"
-#include "sys.h"
 #include "tls.h"
 #include "url.h"
 
@@ -64,6 +62,13 @@
 #define HOOK_BACKOFF_FIRST_MS	100
 #define HOOK_BACKOFF_MAX_MS	2000
 #define HOOK_RERESOLVE_MS	1000
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
 
 enum phase {
 	PH_IDLE,	/* nothing pending, no timer armed */
@@ -322,7 +327,7 @@ static void stop_resolver(void)
 		h.resolver_w.fd = -1;
 	}
 	if (h.resolver_pidfd >= 0) {
-		dock_sys_pidfd_send_signal(h.resolver_pidfd, SIGKILL);
+		syscall(SYS_pidfd_send_signal, h.resolver_pidfd, SIGKILL, NULL, 0);
 		close(h.resolver_pidfd);
 		h.resolver_pidfd = -1;
 	}
@@ -762,11 +767,18 @@ static __attribute__((noreturn)) void resolver_child(int wfd, pid_t parent)
 	struct addrinfo *res = NULL, *ai;
 	static struct resolver_msg msg;
 
-	/* The tree shutdown's SIGTERM must end this process like any other;
-	 * if dock dies first there is no one to read the answer; and copies
-	 * of dock's fds (the --io peer, the command's pipes) would keep their
-	 * peers waiting until this exits. */
-	dock_child_setup(parent, &wfd, 1);
+	/* dock's signals stay blocked: the tree shutdown's SIGTERM, sent when
+	 * the command ends, would otherwise end the lookup the final status
+	 * needs. The lookup ends by itself (the resolver's own timeout), the
+	 * shutdown's SIGKILL bounds it, and if dock dies first there is no one
+	 * to read the answer. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(1);
+	/* The copies of dock's fds (the --io peer, the command's pipes) would
+	 * keep them open, and their peers waiting, until this exits. */
+	syscall(SYS_close_range, 3U, (unsigned)wfd - 1, 0U);
+	syscall(SYS_close_range, (unsigned)wfd + 1, ~0U, 0U);
 
 	memset(&msg, 0, sizeof(msg));
 	msg.gai_error = getaddrinfo(h.url.host, h.url.port, &hints, &res);
@@ -853,7 +865,7 @@ static void start_resolver(void)
 	h.resolver_pid = pid;
 	/* Taken before the loop runs again, so before the reaper can reap
 	 * the child: the pidfd surely names it. */
-	h.resolver_pidfd = dock_sys_pidfd_open(pid);
+	h.resolver_pidfd = (int)syscall(SYS_pidfd_open, pid, 0U);
 	h.resolver_w.fd = p[0];
 	h.resolver_w.cb = on_resolver;
 	if (dock_loop_add(&h.resolver_w, EPOLLIN) < 0) {

@@ -28,7 +28,7 @@ import time
 
 import pytest
 
-from conftest import DOCK_IS_SANITIZED, MODES, _openssl_cli, dock_plain
+from conftest import DOCK_IS_SANITIZED, MODES, _openssl_cli, dock_plain, wait_for
 
 SLOW = 3.0 if DOCK_IS_SANITIZED else 1.0
 
@@ -217,8 +217,15 @@ def test_hook_https_good_certificate_accepted(certs):
         res = dock_plain(["--web-hook", f"https://localhost:{srv.port}/hook", "@exitwith", "5"],
                          env=trust_env(certs), timeout=20 * SLOW)
         assert res.returncode == 5, res
-        assert res.stderr == "", res.stderr
-        assert any(b'"status":"crashed"' in r for r in srv.received), srv.received
+        # The command ends at once, so `running` may be superseded before its
+        # delivery (a slow build: the tree shutdown ends the hook's resolver
+        # child); that is reported, and only that. The final status must arrive.
+        others = [ln for ln in res.stderr.splitlines() if "superseded by 'crashed', not retried" not in ln]
+        assert others == [], res.stderr
+        assert "certificate" not in res.stderr, res.stderr
+        # the server thread records a request after answering it: wait for it
+        wait_for(lambda: any(b'"status":"crashed"' in r for r in srv.received), timeout=5,
+                 what="the crashed PUT at the server")
     finally:
         srv.close()
 
