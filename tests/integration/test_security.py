@@ -279,6 +279,9 @@ def test_hook_secrets_never_printed(server, how):
         else:
             # and the secrets did go where they belong (an Authorization
             # header given by the user takes the place of the URL's Basic one)
+            # (the server thread records a request after answering it)
+            wait_for(lambda: f"token={TOKEN}".encode() in b"".join(srv.received), timeout=5,
+                     what="the hook request at the server")
             got = b"".join(srv.received).decode(errors="replace")
             assert f"token={TOKEN}" in got and f"Authorization: Bearer {HEADER_SECRET}" in got, got
     finally:
