@@ -12,7 +12,7 @@ CFLAGS   ?= -Os
 CFLAGS   += -std=c11 $(WARN) -D_GNU_SOURCE -DDOCK_VERSION='"$(VERSION)"' \
             -ffunction-sections -fdata-sections -fstack-protector-strong \
             -fno-asynchronous-unwind-tables -fno-unwind-tables \
-            -D_FORTIFY_SOURCE=2 -Isrc -I$(BUILD)/include
+            -D_FORTIFY_SOURCE=2 -Isrc -Isrc/lib -I$(BUILD)/include
 LDFLAGS  += -static -Wl,--gc-sections -s
 # Code and constants every run uses go first in their segments, so that the
 # kernel's fault-around maps only them (see src/hot.ld): a layout choice,
@@ -39,7 +39,11 @@ ifneq ($(shell printf '%s' '$(COMMIT)' | tr -d '0-9A-Za-z-'),)
 $(error COMMIT may hold only letters, digits and '-' (dockerd splits it on '.'): '$(COMMIT)')
 endif
 
-SRCS     := $(wildcard src/*.c)
+# src/lib/ holds the pure code: parsers and formatters that make no system
+# call (scripts/check-lib-purity.sh checks it), linked by the fuzz targets
+# on their own; src/ holds what does I/O.
+SRCS     := $(wildcard src/*.c src/lib/*.c)
+HDRS     := $(wildcard src/*.h src/lib/*.h)
 OBJS     := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # Unit tests link every module but main.c, built with the host compiler and
 # sanitizers; the pure ones are what they exercise.
@@ -57,7 +61,7 @@ deps:
 # -MMD -MP: each object records the headers it includes, so a header change
 # rebuilds exactly what uses it.
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj
-	@echo "  CC $<"; $(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@mkdir -p $(dir $@); echo "  CC $<"; $(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 -include $(OBJS:.o=.d)
 
@@ -85,9 +89,9 @@ $(BUILD)/dock: $(OBJS) src/hot.ld
 	$(CC) $(LDFLAGS) $(LAYOUT) $(OBJS) $(LIBS) -o $@
 	@file -L $@ | grep -qE 'statically linked|static-pie' || { echo "build/dock is not static" >&2; exit 1; }
 
-$(BUILD)/unit: $(UNIT) $(UNITSRC) tests/unit/unit.h tests/unit/main.c $(wildcard src/*.h) | $(BUILD)/obj
+$(BUILD)/unit: $(UNIT) $(UNITSRC) tests/unit/unit.h tests/unit/main.c $(HDRS) | $(BUILD)/obj
 	$(HOSTCC) -std=c11 $(WARN) -Wno-missing-prototypes -D_GNU_SOURCE -DDOCK_VERSION='"$(VERSION)"' \
-		-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc \
+		-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -Isrc -Isrc/lib \
 		$(UNIT) $(UNITSRC) tests/unit/main.c -o $@ $(UNITLIBS)
 
 # `make unit SUITES="rotate loop"` runs those suites only (`build/unit -l`

@@ -31,7 +31,7 @@ make -s --no-print-directory build/commit
 COMMIT=$(cat build/commit)
 
 # Rebuilt when a source, a header or this script is newer than the binary.
-srcs=$(ls src/*.c | grep -v '^src/compat\.c$')
+srcs=$(ls src/*.c src/lib/*.c | grep -v '^src/compat\.c$')
 if [ ! -x "$BIN" ] || [ -n "$(find src tests/sanitizer scripts/check-asan.sh build/commit -newer "$BIN" -type f | head -n1)" ]; then
 	echo "check-asan: building $BIN"
 	# shellcheck disable=SC2086
@@ -39,7 +39,7 @@ if [ ! -x "$BIN" ] || [ -n "$(find src tests/sanitizer scripts/check-asan.sh bui
 		-DDOCK_SANITIZER_LOG="\"$LOGDIR/report\"" \
 		-g -O1 -fno-omit-frame-pointer \
 		-fsanitize=address,undefined -fno-sanitize-recover=all \
-		-Isrc $srcs tests/sanitizer/defaults.c -o "$BIN.tmp" -lbearssl -lz
+		-Isrc -Isrc/lib $srcs tests/sanitizer/defaults.c -o "$BIN.tmp" -lbearssl -lz
 	mv "$BIN.tmp" "$BIN"
 fi
 "$BIN" --version >/dev/null

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -27,6 +29,21 @@ static bool kept(int fd, const int *keep, unsigned n)
 		if (keep[i] == fd)
 			return true;
 	return false;
+}
+
+void dock_cloexec_from_3(void)
+{
+	int fd, ceiling;
+
+	if (dock_sys_close_range(3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+		return;
+	ceiling = fd_ceiling();
+	for (fd = 3; fd < ceiling; fd++) {
+		int flags = fcntl(fd, F_GETFD);
+
+		if (flags >= 0 && !(flags & FD_CLOEXEC))
+			fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+	}
 }
 
 int dock_close_fds_except(const int *keep, unsigned n)
@@ -56,4 +73,23 @@ fallback:
 		if (!kept(fd, keep, n) && close(fd) < 0 && errno != EBADF)
 			rc = -1;
 	return rc;
+}
+
+pid_t dock_child_fork(const int *keep, unsigned n, int *pidfd)
+{
+	pid_t parent = getpid(), pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+			_exit(1);
+		if (dock_close_fds_except(keep, n) < 0)
+			_exit(1);
+		return 0;
+	}
+	if (pidfd != NULL)
+		*pidfd = dock_sys_pidfd_open(pid);
+	return pid;
 }

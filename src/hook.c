@@ -33,16 +33,16 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
 #include "loop.h"
 #include "signals.h"
+#include "sys.h"
 #include "tls.h"
 #include "url.h"
 
@@ -62,13 +62,6 @@
 #define HOOK_BACKOFF_FIRST_MS	100
 #define HOOK_BACKOFF_MAX_MS	2000
 #define HOOK_RERESOLVE_MS	1000
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 enum phase {
 	PH_IDLE,	/* nothing pending, no timer armed */
@@ -327,7 +320,7 @@ static void stop_resolver(void)
 		h.resolver_w.fd = -1;
 	}
 	if (h.resolver_pidfd >= 0) {
-		syscall(SYS_pidfd_send_signal, h.resolver_pidfd, SIGKILL, NULL, 0);
+		dock_sys_pidfd_send_signal(h.resolver_pidfd, SIGKILL);
 		close(h.resolver_pidfd);
 		h.resolver_pidfd = -1;
 	}
@@ -761,24 +754,16 @@ static const char *gai_message(int gai, int sys_errno)
 	return gai == EAI_SYSTEM ? strerror(sys_errno) : gai_strerror(gai);
 }
 
-static __attribute__((noreturn)) void resolver_child(int wfd, pid_t parent)
+/* Runs in the helper made by dock_child_fork(): dock's signals stay
+ * blocked there, so the tree shutdown's SIGTERM (sent when the command
+ * ends) does not end the lookup the final status needs. The lookup ends by
+ * itself (the resolver's own timeout), and the shutdown's SIGKILL bounds
+ * it. */
+static __attribute__((noreturn)) void resolver_child(int wfd)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
 	struct addrinfo *res = NULL, *ai;
 	static struct resolver_msg msg;
-
-	/* dock's signals stay blocked: the tree shutdown's SIGTERM, sent when
-	 * the command ends, would otherwise end the lookup the final status
-	 * needs. The lookup ends by itself (the resolver's own timeout), the
-	 * shutdown's SIGKILL bounds it, and if dock dies first there is no one
-	 * to read the answer. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(1);
-	/* The copies of dock's fds (the --io peer, the command's pipes) would
-	 * keep them open, and their peers waiting, until this exits. */
-	syscall(SYS_close_range, 3U, (unsigned)wfd - 1, 0U);
-	syscall(SYS_close_range, (unsigned)wfd + 1, ~0U, 0U);
 
 	memset(&msg, 0, sizeof(msg));
 	msg.gai_error = getaddrinfo(h.url.host, h.url.port, &hints, &res);
@@ -841,7 +826,7 @@ static void on_resolver(struct dock_watcher *w, uint32_t events)
 
 static void start_resolver(void)
 {
-	pid_t parent = getpid(), pid;
+	pid_t pid;
 	int p[2];
 
 	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -849,7 +834,7 @@ static void start_resolver(void)
 		fail_attempt(true);
 		return;
 	}
-	pid = fork();
+	pid = dock_child_fork(&p[1], 1, &h.resolver_pidfd);
 	if (pid < 0) {
 		set_error("cannot resolve %s: fork: %s", h.url.host, strerror(errno));
 		close(p[0]);
@@ -857,15 +842,10 @@ static void start_resolver(void)
 		fail_attempt(true);
 		return;
 	}
-	if (pid == 0) {
-		close(p[0]);
-		resolver_child(p[1], parent);
-	}
+	if (pid == 0)
+		resolver_child(p[1]);
 	close(p[1]);
 	h.resolver_pid = pid;
-	/* Taken before the loop runs again, so before the reaper can reap
-	 * the child: the pidfd surely names it. */
-	h.resolver_pidfd = (int)syscall(SYS_pidfd_open, pid, 0U);
 	h.resolver_w.fd = p[0];
 	h.resolver_w.cb = on_resolver;
 	if (dock_loop_add(&h.resolver_w, EPOLLIN) < 0) {
@@ -1124,7 +1104,7 @@ int dock_hook_setup(const struct dock_config *cfg)
 		return 0;
 	h.cfg = cfg;
 	dock_url_redact(cfg->web_hook, h.redacted, sizeof(h.redacted));
-	if (dock_http_url_parse(cfg->web_hook, &h.url, err, sizeof(err)) < 0) {
+	if (dock_url_parse_http(cfg->web_hook, &h.url, err, sizeof(err)) < 0) {
 		dock_warnx("--web-hook '%s': %s", h.redacted, err);
 		return -1;
 	}

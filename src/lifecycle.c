@@ -149,7 +149,7 @@ int dock_lifecycle_json_fields(struct dock_json *j, const struct dock_status *st
 	else
 		dock_json_null(j);
 	dock_json_key(j, "signal");
-	dock_json_string(j, final && st->signal > 0 ? dock_signal_name(st->signal, sig, sizeof(sig)) : NULL);
+	dock_json_string(j, final && st->signal > 0 ? dock_signame_name(st->signal, sig, sizeof(sig)) : NULL);
 	dock_json_key(j, "time");
 	dock_json_string(j, when);
 	return 0;

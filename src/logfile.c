@@ -1120,15 +1120,14 @@ static void start_finish(struct dock_logfile *lf)
 		close(j->fd);
 		j->fd = -1;
 	}
-	if (pipe2(p, O_CLOEXEC) == 0)
-		pid = fork();
-	if (pid == 0) {
-		struct finish_report r = { FINISH_RENAME, ENAMETOOLONG };
+	if (pipe2(p, O_CLOEXEC) == 0) {
 		int keep[3] = { p[1], j->tmp_fd, lf->dirfd };
 
-		/* dock's other fds (a peer's socket, the command's pipes)
-		 * must not outlive their closing in dock by this child. */
-		dock_close_fds_except(keep, 3);
+		pid = dock_child_fork(keep, 3, NULL);
+	}
+	if (pid == 0) {
+		struct finish_report r = { FINISH_RENAME, ENAMETOOLONG };
+
 		if (tmp != NULL && gz != NULL)
 			r = finish_steps(lf->dirfd, j->tmp_fd, name_of(lf, tmp), name_of(lf, gz),
 					 src ? name_of(lf, src) : NULL, true);

@@ -67,7 +67,7 @@ static int set_io(struct dock_config *cfg, const char *v, char *err, size_t errl
 	if (strcmp(v, "-") == 0) {
 		memset(t, 0, sizeof(*t));
 		t->kind = DOCK_IO_STDIO;
-	} else if (dock_io_parse(v, t, why, sizeof(why)) < 0) {
+	} else if (dock_url_parse_io(v, t, why, sizeof(why)) < 0) {
 		dock_url_redact(v, shown, sizeof(shown));
 		snprintf(err, errlen, "%s in '%.128s'", why, shown);
 		return -1;
@@ -232,7 +232,7 @@ static int set_kill_timeout(struct dock_config *cfg, const char *v, char *err, s
 
 static int set_pdeathsig(struct dock_config *cfg, const char *v, char *err, size_t errlen)
 {
-	int sig = dock_signal_parse(v, 0);
+	int sig = dock_signame_parse(v, 0);
 
 	if (sig < 0) {
 		snprintf(err, errlen, "unknown signal '%s'", v);
@@ -255,8 +255,8 @@ static int set_rewrite(struct dock_config *cfg, const char *v, char *err, size_t
 	}
 	memcpy(from_text, v, n);
 	from_text[n] = '\0';
-	from = dock_signal_parse(from_text, 0);
-	to = dock_signal_parse(colon + 1, 1);
+	from = dock_signame_parse(from_text, 0);
+	to = dock_signame_parse(colon + 1, 1);
 	if (from < 0 || to < 0) {
 		snprintf(err, errlen, "unknown signal in '%s'", v);
 		return -1;
@@ -536,7 +536,7 @@ static int check_combination(struct dock_config *cfg, char *err, size_t errlen)
 	if (cfg->web_hook != NULL) {
 		struct dock_url hook;
 
-		if (dock_http_url_parse(cfg->web_hook, &hook, why, sizeof(why)) < 0) {
+		if (dock_url_parse_http(cfg->web_hook, &hook, why, sizeof(why)) < 0) {
 			dock_url_redact(cfg->web_hook, err, errlen);
 			snprintf(why + strlen(why), sizeof(why) - strlen(why), " in '%.*s'", 128, err);
 			snprintf(err, errlen, "--web-hook: %s", why);

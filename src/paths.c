@@ -17,7 +17,7 @@ static struct {
 	 * change what it names. */
 	bool keep_cwd;
 	char status_file[PATH_MAX];
-} p;
+} paths;
 
 int dock_paths_join(const char *dir, const char *rel, char *out, size_t len)
 {
@@ -75,16 +75,16 @@ int dock_paths_join_list(const char *dir, const char *list, char *out, size_t le
 
 static const char *cwd(void)
 {
-	if (!p.cwd_tried) {
-		p.cwd_tried = true;
+	if (!paths.cwd_tried) {
+		paths.cwd_tried = true;
 		/* getcwd fails when the directory was removed, or a component
 		 * above it cannot be searched; relative paths still work then,
 		 * from where dock is. */
-		p.cwd_known = getcwd(p.cwd, sizeof(p.cwd)) != NULL && p.cwd[0] == '/';
-		if (!p.cwd_known)
+		paths.cwd_known = getcwd(paths.cwd, sizeof(paths.cwd)) != NULL && paths.cwd[0] == '/';
+		if (!paths.cwd_known)
 			dock_debug("cannot tell the current directory (%s)", strerror(errno));
 	}
-	return p.cwd_known ? p.cwd : NULL;
+	return paths.cwd_known ? paths.cwd : NULL;
 }
 
 /* rel made absolute into out, or false (and dock keeps its directory). */
@@ -96,7 +96,7 @@ static bool absolute(const char *what, const char *rel, char *out, size_t len)
 		return true;
 	if (dir != NULL)
 		dock_debug("%s %s: too long once made absolute", what, rel);
-	p.keep_cwd = true;
+	paths.keep_cwd = true;
 	return false;
 }
 
@@ -116,11 +116,11 @@ void dock_paths_resolve(struct dock_config *cfg)
 		if (strlen(abs) < sizeof(t->url.path))
 			memcpy(t->url.path, abs, strlen(abs) + 1);
 		else
-			p.keep_cwd = true;
+			paths.keep_cwd = true;
 	}
 	if (cfg->status_file != NULL && cfg->status_file[0] != '/' &&
-	    absolute("--status-file", cfg->status_file, p.status_file, sizeof(p.status_file)))
-		cfg->status_file = p.status_file;
+	    absolute("--status-file", cfg->status_file, paths.status_file, sizeof(paths.status_file)))
+		cfg->status_file = paths.status_file;
 }
 
 /* A relative SSL_CERT_FILE or SSL_CERT_DIR made absolute in dock's own
@@ -150,8 +150,8 @@ static bool absolute_env(const char *name, bool list)
 bool dock_paths_leave_cwd(void)
 {
 	if (!absolute_env("SSL_CERT_FILE", false) || !absolute_env("SSL_CERT_DIR", true))
-		p.keep_cwd = true;
-	if (p.keep_cwd) {
+		paths.keep_cwd = true;
+	if (paths.keep_cwd) {
 		dock_debug("a relative path could not be made absolute: staying in the current "
 			   "directory");
 		return false;

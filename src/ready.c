@@ -16,7 +16,7 @@
 #include "lifecycle.h"
 #include "log.h"
 #include "loop.h"
-#include "netlink.h"
+#include "sockdiag.h"
 #include "procfs.h"
 #include "tree.h"
 

@@ -6,17 +6,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "log.h"
 #include "signals.h"
-
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 /* The child's stack while it shares dock's memory, up to its exec: execvp
  * needs a PATH entry plus the name on it (PATH_MAX + NAME_MAX), the rest is
@@ -31,25 +27,6 @@ struct child_args {
 	int errfd;
 	int take_terminal;
 };
-
-/* dock opens its own fds close-on-exec, but fds it inherited from whoever
- * started it (a runtime's leaked socket, a shell's fd 3) would otherwise pass
- * on to the command. Marking them close-on-exec rather than closing keeps
- * the error pipe alive until exec. */
-static void cloexec_from_3(void)
-{
-	int fd;
-
-	if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-		return;
-	/* Kernels before 5.11: walk what could be open. */
-	for (fd = 3; fd < 65536; fd++) {
-		int flags = fcntl(fd, F_GETFD);
-
-		if (flags >= 0 && !(flags & FD_CLOEXEC))
-			fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
-	}
-}
 
 /* Puts io's fds in place as 0, 1, 2. dup2 onto a different number clears
  * close-on-exec on the copy; a fd already in place needs it cleared. */
@@ -97,7 +74,7 @@ static int child(void *arg)
 	if (a->take_terminal)
 		tcsetpgrp(STDIN_FILENO, getpid());
 	dock_signals_restore_for_exec();
-	cloexec_from_3();
+	dock_cloexec_from_3();
 	execvp(a->argv[0], a->argv);
 	err = errno;
 	while (write(a->errfd, &err, sizeof(err)) < 0 && errno == EINTR)

@@ -1,4 +1,4 @@
-/* dock_signal_parse and dock_signal_name: any text, any number, and names
+/* dock_signame_parse and dock_signame_name: any text, any number, and names
  * that come back as the signal they name. */
 #include <signal.h>
 #include <stdint.h>
@@ -15,13 +15,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void round_trip(int sig, size_t len)
 {
 	char *buf = malloc(len ? len : 1);
-	const char *name = dock_signal_name(sig, buf, len);
+	const char *name = dock_signame_name(sig, buf, len);
 
 	if (name != NULL) {
 		ASSERT(name == buf && strlen(name) < len);
 		/* A truncated name need not parse; a whole one must. */
 		if (strlen(name) + 1 < len)
-			ASSERT(dock_signal_parse(name, 0) == sig);
+			ASSERT(dock_signame_parse(name, 0) == sig);
 	}
 	free(buf);
 }
@@ -33,11 +33,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memcpy(text, data, size);
 	text[size] = '\0';
-	sig = dock_signal_parse(text, 0);
+	sig = dock_signame_parse(text, 0);
 	ASSERT(sig == -1 || (sig >= 1 && sig < _NSIG));
 	if (sig > 0)
 		round_trip(sig, 32);
-	sig = dock_signal_parse(text, 1);
+	sig = dock_signame_parse(text, 1);
 	ASSERT(sig >= -1 && sig < _NSIG);
 
 	/* The first bytes as a number, and as a buffer size. */

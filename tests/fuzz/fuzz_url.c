@@ -1,4 +1,4 @@
-/* dock_io_parse, dock_http_url_parse and dock_url_redact on any bytes: no
+/* dock_url_parse_io, dock_url_parse_http and dock_url_redact on any bytes: no
  * crash, no overread, and what each promises about its output. */
 #include <stdint.h>
 #include <stdio.h>
@@ -43,7 +43,7 @@ static void check_io(const char *text)
 	char err[96];
 
 	memset(err, 'E', sizeof(err));
-	if (dock_io_parse(text, &io, err, sizeof(err)) < 0) {
+	if (dock_url_parse_io(text, &io, err, sizeof(err)) < 0) {
 		ASSERT(terminated(err, sizeof(err)) && err[0] != '\0');
 		return;
 	}
@@ -76,7 +76,7 @@ static void check_http(const char *text)
 	char err[96];
 	const unsigned char *c;
 
-	if (dock_http_url_parse(text, &u, err, sizeof(err)) < 0) {
+	if (dock_url_parse_http(text, &u, err, sizeof(err)) < 0) {
 		ASSERT(terminated(err, sizeof(err)) && err[0] != '\0');
 		return;
 	}
@@ -121,7 +121,7 @@ static void check_redact(const char *text, size_t n, uint8_t cut)
 		struct dock_url u;
 		char err[8];
 
-		if (dock_http_url_parse(text, &u, err, sizeof(err)) == 0 && u.userinfo[0] != '\0') {
+		if (dock_url_parse_http(text, &u, err, sizeof(err)) == 0 && u.userinfo[0] != '\0') {
 			const char *colon = strchr(u.userinfo, ':');
 			size_t keep = strlen(u.scheme) + 3 +
 				      (colon ? (size_t)(colon - u.userinfo) + 1 : 0);

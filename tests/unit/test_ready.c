@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "netlink.h"
+#include "sockdiag.h"
 #include "procfs.h"
 #include "ready.h"
 #include "unit.h"

@@ -11,7 +11,7 @@ static int io_kind(const char *s)
 {
 	err[0] = 'x';
 	err[1] = '\0';
-	if (dock_io_parse(s, &io, err, sizeof(err)) < 0) {
+	if (dock_url_parse_io(s, &io, err, sizeof(err)) < 0) {
 		/* Every failure says why. */
 		CHECK(err[0] != '\0' && strcmp(err, "x") != 0);
 		return -1;
@@ -24,7 +24,7 @@ static struct dock_url url;
 static int http(const char *s)
 {
 	err[0] = '\0';
-	if (dock_http_url_parse(s, &url, err, sizeof(err)) < 0) {
+	if (dock_url_parse_http(s, &url, err, sizeof(err)) < 0) {
 		CHECK(err[0] != '\0');
 		return -1;
 	}

@@ -35,7 +35,7 @@ static int parse_uint(const char *s, int *out)
 	return 0;
 }
 
-int dock_signal_parse(const char *text, int allow_zero)
+int dock_signame_parse(const char *text, int allow_zero)
 {
 	const char *s = text;
 	size_t i;
@@ -69,7 +69,7 @@ int dock_signal_parse(const char *text, int allow_zero)
 	return -1;
 }
 
-const char *dock_signal_name(int sig, char *buf, size_t len)
+const char *dock_signame_name(int sig, char *buf, size_t len)
 {
 	size_t i;
 

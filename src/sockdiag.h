@@ -4,9 +4,9 @@
  * musl ships no <linux/...> headers, so the parts of the kernel ABI used here
  * (linux/netlink.h, linux/sock_diag.h, linux/inet_diag.h) are spelled out
  * below. Their layout is the kernel's stable user ABI; the static asserts in
- * netlink.c pin the sizes. */
-#ifndef DOCK_NETLINK_H
-#define DOCK_NETLINK_H
+ * sockdiag.c pin the sizes. */
+#ifndef DOCK_SOCKDIAG_H
+#define DOCK_SOCKDIAG_H
 
 #include <stdbool.h>
 #include <stddef.h>

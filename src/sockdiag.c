@@ -1,4 +1,4 @@
-#include "netlink.h"
+#include "sockdiag.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -209,7 +209,7 @@ static int parse_path(const char *path, enum dock_io_kind kind, struct dock_url 
 	return 0;
 }
 
-int dock_io_parse(const char *text, struct dock_io_target *out, char *err, size_t errlen)
+int dock_url_parse_io(const char *text, struct dock_io_target *out, char *err, size_t errlen)
 {
 	struct dock_url *u = &out->url;
 	enum host_kind hk;
@@ -267,7 +267,7 @@ int dock_io_parse(const char *text, struct dock_io_target *out, char *err, size_
 	return 0;
 }
 
-int dock_http_url_parse(const char *text, struct dock_url *out, char *err, size_t errlen)
+int dock_url_parse_http(const char *text, struct dock_url *out, char *err, size_t errlen)
 {
 	const char *rest, *auth_end, *at = NULL, *hp, *path, *path_end, *c;
 	enum host_kind hk;
@@ -354,7 +354,7 @@ static bool host_port_ok(const char *s, const char *end)
 	return parse_host_port(s, (size_t)(end - s), false, &scratch, &kind, NULL, 0) == 0;
 }
 
-/* The split follows the same rules as dock_http_url_parse (authority up to
+/* The split follows the same rules as dock_url_parse_http (authority up to
  * the first '/', '?' or '#', userinfo up to its last '@'), so what the
  * parser would send as credentials is exactly what gets hidden. A URL the
  * parser refuses gets more hidden (below), since error messages show it.

@@ -45,14 +45,14 @@ struct dock_io_target {
  * checked for their characters only; tcp4/udp4 refuse an IPv6 literal and
  * tcp6/udp6 an IPv4 one. Returns 0, or -1 after writing into err one reason
  * (unknown scheme, missing port, ...) that does not repeat the value. */
-int dock_io_parse(const char *text, struct dock_io_target *out, char *err, size_t errlen);
+int dock_url_parse_io(const char *text, struct dock_io_target *out, char *err, size_t errlen);
 
 /* Parses an http:// or https:// URL (for --web-hook): port defaults to 80
  * or 443, path (the request target, query included) to "/"; the fragment is
  * dropped. A space or control character anywhere is an error, since the
  * URL goes into a request line. Returns 0, or -1 with a reason in err that
  * does not repeat the URL (it may hold secrets). */
-int dock_http_url_parse(const char *text, struct dock_url *out, char *err, size_t errlen);
+int dock_url_parse_http(const char *text, struct dock_url *out, char *err, size_t errlen);
 
 /* Copies text into buf with what must never reach a log replaced by "***":
  * the password of the userinfo ("user:***@"; "***@" when it holds a token
