@@ -48,6 +48,10 @@ void dock_loop_del(struct dock_watcher *w)
 {
 	if (epoll_ctl(epfd, EPOLL_CTL_DEL, w->fd, NULL) == 0)
 		nwatchers--;
+	/* Which watcher is left is not tracked: until the next add,
+	 * dock_loop_only() answers no, which only costs the cheaper wait. */
+	if (last_added == w)
+		last_added = NULL;
 }
 
 bool dock_loop_only(const struct dock_watcher *w)

@@ -309,6 +309,11 @@ UNIT_SUITE_ISOLATED(test_loop_watchers)
 	dock_loop_run_once_until(dock_now_ms() + LATE_MS);
 	CHECK_EQ_INT(sw.n, 1);
 	CHECK(sw.events & EPOLLOUT);
+	/* The last one added, then deleted: one watcher is left, but it is
+	 * not the deleted one. */
+	dock_loop_del(&wr);
+	CHECK(!dock_loop_only(&wr));
+	CHECK_EQ_INT(dock_loop_add(&wr, EPOLLOUT), 0);
 
 	/* Deleted watchers are never called again. */
 	dock_loop_del(&wr);
