@@ -27,8 +27,8 @@
  * Phase by event, the whole machine. IN FLIGHT is any of RESOLVING,
  * CONNECTING, HANDSHAKE, SENDING, RECEIVING. NEXT: the current status is
  * done with (popped) and the next queued one starts at once (RESOLVING or
- * CONNECTING), or the phase is IDLE when none is left. The handler of
- * each event has one case per row.
+ * CONNECTING), or the phase is IDLE when none is left. Each event has
+ * one handler, with one case per row where the event has several.
  *
  *  phase      event (handler)                 -> next phase: what is done
  *  ---------  ------------------------------  ---------------------------------------
@@ -41,7 +41,8 @@
  *                                                addresses known; IDLE when no status is left
  *                                                whose request can be built
  *  BACKOFF    wake                            -> the next attempt, as above
- *  RESOLVING  resolved (hookdns.c)            -> CONNECTING to the first address
+ *  RESOLVING  resolved (hookdns.c)            -> CONNECTING to the first address; no
+ *                                                address: error, retried
  *  CONNECTING connected (hookhttp.c)          -> HANDSHAKE (https) or SENDING
  *  CONNECTING connect failed                  -> CONNECTING to the next address; after the
  *                                                last one: error, retried
@@ -51,13 +52,16 @@
  *                                                delivered (dock_hook_delivered) -> NEXT
  *  RECEIVING  head 5xx / any other            -> error, retried / not retried
  *  IN FLIGHT  error (dock_hook_attempt_failed) -> BACKOFF when retried, not superseded, and
- *                                                the retry starts before the deadline;
- *                                                else NEXT, with one warning
+ *  (or an                                        the retry starts before the deadline;
+ *  attempt                                       else NEXT, with one warning
+ *  starting)
  *  IN FLIGHT, deadline (on_deadline)          -> NEXT, with one warning (delivered when a
  *  BACKOFF                                       2xx head came)
- *  not IDLE   exit (dock_hook_drain_until)    -> same: the deadline capped by the drain
- *                                                deadline (half what is left when
- *                                                superseded), drain armed
+ *  any        exit (dock_hook_drain_until)    -> same: the current deadline (none in IDLE,
+ *                                                KICK) capped by the drain deadline, or by
+ *                                                half what is left when the current status
+ *                                                is superseded; every later one by the drain
+ *                                                deadline; drain armed unless IDLE
  *  not IDLE   drain (on_drain)                -> IDLE: the current one given up (unless
  *                                                KICK), every queued one dropped, one
  *                                                warning each
@@ -66,7 +70,6 @@
  * KICK), wake only in KICK and BACKOFF, drain only from the exit on. */
 #include "hook.h"
 
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -257,9 +260,21 @@ static void kick(void)
 /* ------------------------------------------------------------------ */
 /* the events, one handler each, in the table's order */
 
-static void on_status(const struct dock_status *st, void *ctx)
+/* A newer status while one is out: it waits behind the current one, in
+ * place of any status already waiting there. */
+static void wait_behind(const struct dock_status *st)
 {
 	unsigned tail = (hook.head + 1) % HOOK_QUEUE_MAX;
+
+	if (hook.count == HOOK_QUEUE_MAX)
+		dock_debug("web hook: status '%s' superseded by '%s' before its delivery",
+			   dock_state_name(hook.queue[tail].state), dock_state_name(st->state));
+	hook.queue[tail] = *st;
+	hook.count = HOOK_QUEUE_MAX;
+}
+
+static void on_status(const struct dock_status *st, void *ctx)
+{
 	char why[64];
 
 	(void)ctx;
@@ -280,16 +295,12 @@ static void on_status(const struct dock_status *st, void *ctx)
 	case PH_HANDSHAKE:
 	case PH_SENDING:
 	case PH_RECEIVING:
+		wait_behind(st);	/* the attempt that is out goes on */
+		return;
 	case PH_BACKOFF:
-		if (hook.count == HOOK_QUEUE_MAX)
-			dock_debug("web hook: status '%s' superseded by '%s' before its delivery",
-				   dock_state_name(hook.queue[tail].state), dock_state_name(st->state));
-		hook.queue[tail] = *st;
-		hook.count = HOOK_QUEUE_MAX;
-		if (hook.phase != PH_BACKOFF)
-			return;	/* in flight: the attempt goes on */
 		/* A status waiting for its retry is stale now: the newer one
 		 * goes instead, from the loop's next turn. */
+		wait_behind(st);
 		snprintf(why, sizeof(why), "superseded by '%s', not retried", dock_state_name(st->state));
 		abandon_current(why);
 		kick();
@@ -449,10 +460,11 @@ int dock_hook_setup(const struct dock_hook_settings *s)
 	if (s->url->userinfo[0] != '\0' && !has_auth) {
 		char token[sizeof(hook.auth) - 32];
 
-		if (dock_http_basic_credentials(s->url->userinfo, token, sizeof(token)) < 0) {
-			dock_warnx("--web-hook '%s': credentials too long", hook.redacted);
-			return -1;
-		}
+		/* The token always fits: the parsed userinfo is bounded, and its
+		 * base64, with the ':' an empty password adds, is at most this. */
+		_Static_assert(sizeof(token) >= (sizeof(s->url->userinfo) + 2) / 3 * 4 + 1,
+			       "the Authorization token must fit any userinfo the URL parser accepts");
+		(void)dock_http_basic_credentials(s->url->userinfo, token, sizeof(token));
 		snprintf(hook.auth, sizeof(hook.auth), "Authorization: Basic %s", token);
 		explicit_bzero(token, sizeof(token));
 		hook.extra[hook.n_extra++] = hook.auth;
