@@ -5,25 +5,39 @@
  * is not retried; the newest is retried with backoff (connection errors,
  * timeouts, 5xx) within --web-hook-timeout. Nothing here ever blocks: a
  * dead, slow or hung server costs dock no more than a few file descriptors,
- * and holds its exit at most --web-hook-exit-timeout. */
+ * and holds its exit at most --web-hook-exit-timeout.
+ *
+ * The module's files: hook.c the queue and retry (the phase-by-event table
+ * is at its top), hookdns.c the resolver child, hookhttp.c the exchange
+ * (connect, TLS, request, response), lib/hookbody.c the body. */
 #ifndef DOCK_HOOK_H
 #define DOCK_HOOK_H
 
-#include <net/if.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
 
-#include "lifecycle.h"
-#include "options.h"
+#include "url.h"
+
+/* What the hook is told, all of it from the command line: the URL parsed
+ * (options.c has refused a malformed one with exit status 2) and as given
+ * (shown only redacted), the extra header lines ("Name: value"), and its
+ * two bounds. Everything pointed to must outlive the hook (dock's whole
+ * run); the struct itself is copied. */
+struct dock_hook_settings {
+	const struct dock_url *url;	/* NULL: no web hook */
+	const char *url_text;
+	const char *const *headers;
+	size_t n_headers;
+	uint64_t timeout_ms;		/* --web-hook-timeout: one status, retries included */
+	uint64_t exit_timeout_ms;	/* --web-hook-exit-timeout: named in warnings */
+	bool tls_insecure;		/* --tls-insecure */
+};
 
 /* Subscribes to the lifecycle (deliveries begin once the loop runs, so the
- * command's start never waits for the network). Without --web-hook it does
- * nothing. Returns -1 after a message when the URL is unusable (options.c
- * has already refused a malformed one with exit status 2). */
-int dock_hook_setup(const struct dock_config *cfg);
+ * command's start never waits for the network). Without a URL it does
+ * nothing. Returns -1 after a message when the hook cannot be set up. */
+int dock_hook_setup(const struct dock_hook_settings *s);
 
 /* True while a status is being delivered or waits for its turn. */
 bool dock_hook_pending(void);
@@ -34,27 +48,5 @@ bool dock_hook_pending(void);
  * attempt still out for a superseded status gets half the time left, so
  * the last status always has its own attempt. */
 void dock_hook_drain_until(int64_t at_ms);
-
-/* One network interface as the body shows it: its first IPv4 address and
- * its first IPv6 one (a global one preferred over a link-local one), each
- * empty when it has none. */
-struct dock_hook_iface {
-	char name[IF_NAMESIZE];
-	char ipv4[INET_ADDRSTRLEN];
-	char ipv6[INET6_ADDRSTRLEN];
-	bool ipv6_link_local;
-};
-
-/* The interfaces, from getifaddrs, one entry per name in the kernel's
- * order, at most max. Returns how many (0 when they cannot be read). */
-size_t dock_hook_interfaces(struct dock_hook_iface *out, size_t max);
-
-/* Pure: the request body for st and the interfaces given,
- * {"ps":{"status":...,"pid":...,"exit_code":...,"signal":...,"time":...,
- *        "net_interfaces":[{"name":...,"ipv4":...,"ipv6":...}]}}
- * with the fields of dock_lifecycle_json_fields. Returns the length, or -1
- * when buf is too small. */
-ssize_t dock_hook_format_body(const struct dock_status *st, const struct dock_hook_iface *ifs, size_t n,
-			      char *buf, size_t len);
 
 #endif

@@ -338,7 +338,12 @@ int main(int argc, char **argv)
 	}
 	/* Reporters and readiness conditions attach here, before the command
 	 * starts, so they see "starting" and can hold "running" back. */
-	if (dock_hook_setup(&d.cfg) < 0 || dock_statusfile_setup(&d.cfg) < 0)
+	if (dock_hook_setup(&(struct dock_hook_settings){
+		    .url = d.cfg.web_hook != NULL ? &d.cfg.web_hook_url : NULL, .url_text = d.cfg.web_hook,
+		    .headers = d.cfg.web_hook_headers, .n_headers = d.cfg.n_web_hook_headers,
+		    .timeout_ms = d.cfg.web_hook_timeout_ms, .exit_timeout_ms = d.cfg.web_hook_exit_timeout_ms,
+		    .tls_insecure = d.cfg.tls_insecure }) < 0 ||
+	    dock_statusfile_setup(&d.cfg) < 0)
 		return 1;
 	if (dock_ready_setup(&d.cfg) < 0)
 		return 1;

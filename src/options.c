@@ -534,9 +534,7 @@ static int check_combination(struct dock_config *cfg, char *err, size_t errlen)
 	if (check_io(cfg, err, errlen) < 0)
 		return -1;
 	if (cfg->web_hook != NULL) {
-		struct dock_url hook;
-
-		if (dock_url_parse_http(cfg->web_hook, &hook, why, sizeof(why)) < 0) {
+		if (dock_url_parse_http(cfg->web_hook, &cfg->web_hook_url, why, sizeof(why)) < 0) {
 			dock_url_redact(cfg->web_hook, err, errlen);
 			snprintf(why + strlen(why), sizeof(why) - strlen(why), " in '%.*s'", 128, err);
 			snprintf(err, errlen, "--web-hook: %s", why);

@@ -50,7 +50,8 @@ struct dock_config {
 	uint64_t log_max_size;		/* 0: no size limit */
 
 	/* Reporting (--web-hook...) */
-	const char *web_hook;
+	const char *web_hook;			/* as given, for messages only: redact it */
+	struct dock_url web_hook_url;		/* parsed, when web_hook is set */
 	const char *web_hook_headers[DOCK_MAX_HOOK_HEADERS];
 	size_t n_web_hook_headers;
 	uint64_t web_hook_timeout_ms;
