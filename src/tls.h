@@ -1,5 +1,6 @@
-/* TLS client sessions over a non-blocking socket. The only file that
- * includes the TLS library is tls.c. */
+/* TLS client sessions over a non-blocking socket. Only the tls*.c files
+ * include the TLS library: tls.c (sessions), tls_anchors.c (the trust
+ * store), tls_x509.c (dock's certificate checks). */
 #ifndef DOCK_TLS_H
 #define DOCK_TLS_H
 
@@ -48,18 +49,5 @@ unsigned dock_tls_events(const struct dock_tls *t);
 /* A description of the last failure ("certificate not trusted", "host name
  * mismatch", ...). */
 const char *dock_tls_error(const struct dock_tls *t);
-
-/* For tests, not for the rest of dock. */
-
-/* Replaces the trust store with the certificates of a PEM file and/or of
- * every regular file in the directories of dir (colon-separated), either
- * may be NULL. Malformed entries and duplicates are skipped. Returns the
- * number of anchors, or -1 with a message in err when there is none.
- * Sessions made before keep pointers into the old store: free them first. */
-int dock_tls_load_anchors_from(const char *file, const char *dir, char *err, size_t errlen);
-
-/* 1 when the DER certificate has an iPAddress subjectAltName equal to ip
- * (4 or 16 bytes), else 0 (also for malformed input). */
-int dock_tls_cert_matches_ip(const unsigned char *der, size_t len, const unsigned char *ip, size_t iplen);
 
 #endif
