@@ -284,13 +284,13 @@ static void conn_want(uint32_t events)
 		h.conn_events = events;
 }
 
-/* What a TLS call that returned DOCK_TLS_WANT_* waits for. */
+/* What a TLS call that returned DOCK_IO_WANT_* waits for. */
 static void tls_want(int r)
 {
 	uint32_t ev = dock_tls_events(h.tls);
 
 	if (ev == 0)
-		ev = r == DOCK_TLS_WANT_READ ? EPOLLIN : EPOLLOUT;
+		ev = r == DOCK_IO_WANT_READ ? EPOLLIN : EPOLLOUT;
 	conn_want(ev);
 }
 
@@ -449,7 +449,7 @@ static bool parse_response(void)
 	for (;;) {
 		ssize_t r = dock_http_parse_response_head(h.resp, h.resp_len, &h.res);
 
-		if (r == DOCK_HTTP_NEED_MORE) {
+		if (r == DOCK_IO_WANT_READ) {
 			if (h.resp_len == sizeof(h.resp)) {
 				set_error("response head larger than %zu bytes", sizeof(h.resp));
 				fail_attempt(false);
@@ -490,7 +490,7 @@ static ssize_t conn_read(char *buf, size_t len)
 		n = dock_tls_read(h.tls, buf, len);
 		if (n >= 0)
 			return n;
-		if (n == DOCK_TLS_WANT_READ || n == DOCK_TLS_WANT_WRITE) {
+		if (n == DOCK_IO_WANT_READ || n == DOCK_IO_WANT_WRITE) {
 			tls_want((int)n);
 			errno = EAGAIN;
 			return -1;
@@ -571,7 +571,7 @@ static void drive_send(void)
 
 		if (h.tls != NULL) {
 			n = dock_tls_write(h.tls, h.req + h.req_off, h.req_len - h.req_off);
-			if (n == DOCK_TLS_WANT_READ || n == DOCK_TLS_WANT_WRITE) {
+			if (n == DOCK_IO_WANT_READ || n == DOCK_IO_WANT_WRITE) {
 				tls_want((int)n);
 				return;
 			}
@@ -601,7 +601,7 @@ static void drive_send(void)
 	if (h.tls != NULL) {
 		int r = dock_tls_flush(h.tls);
 
-		if (r == DOCK_TLS_WANT_READ || r == DOCK_TLS_WANT_WRITE) {
+		if (r == DOCK_IO_WANT_READ || r == DOCK_IO_WANT_WRITE) {
 			tls_want(r);
 			return;
 		}
@@ -629,7 +629,7 @@ static void drive_handshake(void)
 {
 	int r = dock_tls_handshake(h.tls);
 
-	if (r == DOCK_TLS_WANT_READ || r == DOCK_TLS_WANT_WRITE) {
+	if (r == DOCK_IO_WANT_READ || r == DOCK_IO_WANT_WRITE) {
 		tls_want(r);
 		return;
 	}

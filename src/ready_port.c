@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "ioresult.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "loop.h"
@@ -380,8 +381,10 @@ static void procnet_line(const struct source *s, const char *line, size_t len, s
 	keep(f, ns.inode);
 }
 
-/* 1: read, 0: not this time, -1 (errno set): never will be. */
-static int probe_procnet(size_t i, struct found *f)
+/* Reads one /proc/net file: DOCK_IO_OK once read, DOCK_IO_WANT_READ when
+ * it could not be this time (a passing error: the next probe tries again),
+ * DOCK_IO_ERROR (errno set) when it never will be. */
+static enum dock_io_result probe_procnet(size_t i, struct found *f)
 {
 	const struct source *s = &sources[i];
 	char buf[8192];
@@ -390,9 +393,9 @@ static int probe_procnet(size_t i, struct found *f)
 
 	if (fd < 0) {
 		if (lasting_error(errno))
-			return -1;
+			return DOCK_IO_ERROR;
 		transient(s->procnet, errno);
-		return 0;
+		return DOCK_IO_WANT_READ;
 	}
 	for (;;) {
 		ssize_t n = read(fd, buf + have, sizeof(buf) - have);
@@ -403,7 +406,7 @@ static int probe_procnet(size_t i, struct found *f)
 		if (n < 0) {
 			transient(s->procnet, errno);
 			close(fd);
-			return 0;
+			return DOCK_IO_WANT_READ;
 		}
 		if (n == 0)
 			break;
@@ -419,7 +422,7 @@ static int probe_procnet(size_t i, struct found *f)
 	close(fd);
 	if (have > 0)
 		procnet_line(s, buf, have, f);
-	return 1;
+	return DOCK_IO_OK;
 }
 
 /* IPv6 may be absent from the kernel altogether; then no socket can be
@@ -448,7 +451,7 @@ static size_t probe_all(struct found *f)
 		;
 	for (i = 0; i < NSOURCES; i++) {
 		if (ready_port.method[i] == VIA_PROCNET && (ready_port.strict || f->total == 0) &&
-		    probe_procnet(i, f) < 0) {
+		    probe_procnet(i, f) == DOCK_IO_ERROR) {
 			ready_port.lost_errno[i] = errno;
 			ready_port.lost_unreported |= 1u << i;
 			ready_port.method[i] = VIA_NONE;

@@ -123,7 +123,7 @@ static ssize_t tls_write_after_close(struct dock_tls *t)
 {
 	snprintf(t->msg, sizeof(t->msg), "%s",
 		 t->closing ? "TLS connection closed" : "TLS connection closed by the peer");
-	return DOCK_TLS_ERROR;
+	return DOCK_IO_ERROR;
 }
 
 /* An IP literal (brackets already removed; an IPv6 zone is ignored). */
@@ -222,8 +222,8 @@ void dock_tls_free(struct dock_tls *t)
 	free(t);
 }
 
-/* Pushes pending records to the socket: 0 when none is left. */
-static int tls_send(struct dock_tls *t)
+/* Pushes pending records to the socket: DOCK_IO_OK when none is left. */
+static enum dock_io_result tls_send(struct dock_tls *t)
 {
 	for (;;) {
 		size_t len;
@@ -231,7 +231,7 @@ static int tls_send(struct dock_tls *t)
 		ssize_t n;
 
 		if (buf == NULL)
-			return 0;
+			return DOCK_IO_OK;
 		/* MSG_NOSIGNAL: a peer gone away is an error to report, not
 		 * a SIGPIPE. */
 		n = t->not_socket ? write(t->fd, buf, len) : send(t->fd, buf, len, MSG_NOSIGNAL);
@@ -242,16 +242,17 @@ static int tls_send(struct dock_tls *t)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return DOCK_TLS_WANT_WRITE;
+			return DOCK_IO_WANT_WRITE;
 		if (n <= 0) {
 			tls_set_error(t, "send: %s", n < 0 ? strerror(errno) : "no progress");
-			return DOCK_TLS_ERROR;
+			return DOCK_IO_ERROR;
 		}
 		br_ssl_engine_sendrec_ack(&t->cc.eng, (size_t)n);
 	}
 }
 
-/* One read from the socket into the engine: 1 after progress, 0 at EOF. */
+/* One read from the socket into the engine: 1 after progress, 0 at EOF,
+ * or DOCK_IO_WANT_READ / DOCK_IO_ERROR. */
 static int tls_recv(struct dock_tls *t)
 {
 	for (;;) {
@@ -269,10 +270,10 @@ static int tls_recv(struct dock_tls *t)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return DOCK_TLS_WANT_READ;
+			return DOCK_IO_WANT_READ;
 		if (n < 0) {
 			tls_set_error(t, "recv: %s", strerror(errno));
-			return DOCK_TLS_ERROR;
+			return DOCK_IO_ERROR;
 		}
 		if (n == 0)
 			return 0;
@@ -281,12 +282,13 @@ static int tls_recv(struct dock_tls *t)
 	}
 }
 
-/* The engine closed: 0 for a close_notify exchange, ERROR otherwise. */
-static int tls_closed(struct dock_tls *t)
+/* The engine closed: DOCK_IO_OK for a close_notify exchange, DOCK_IO_ERROR
+ * otherwise. */
+static enum dock_io_result tls_closed(struct dock_tls *t)
 {
 	if (t->phase == TLS_OPEN)
 		t->phase = br_ssl_engine_last_error(&t->cc.eng) == BR_ERR_OK ? TLS_CLEAN_CLOSE : TLS_FAILED;
-	return t->phase == TLS_CLEAN_CLOSE ? 0 : DOCK_TLS_ERROR;
+	return t->phase == TLS_CLEAN_CLOSE ? DOCK_IO_OK : DOCK_IO_ERROR;
 }
 
 /* After the peer's close_notify BearSSL stops taking records and
@@ -299,44 +301,44 @@ static bool tls_peer_said_goodbye(const struct dock_tls *t, unsigned st)
 	       (st & (BR_SSL_CLOSED | BR_SSL_RECVREC | BR_SSL_RECVAPP | BR_SSL_SENDAPP)) == 0;
 }
 
-int dock_tls_handshake(struct dock_tls *t)
+enum dock_io_result dock_tls_handshake(struct dock_tls *t)
 {
 	for (;;) {
 		unsigned st;
 		int r;
 
 		if (t->phase == TLS_FAILED)
-			return DOCK_TLS_ERROR;
+			return DOCK_IO_ERROR;
 		if (t->handshake_done)
-			return 0;
+			return DOCK_IO_OK;
 		st = br_ssl_engine_current_state(&t->cc.eng);
 		if (st & BR_SSL_CLOSED) {
-			if (tls_closed(t) == 0)
+			if (tls_closed(t) == DOCK_IO_OK)
 				tls_set_error(t, "%s", "connection closed during the TLS handshake");
-			return DOCK_TLS_ERROR;
+			return DOCK_IO_ERROR;
 		}
 		if (st & BR_SSL_SENDREC) {
 			r = tls_send(t);
-			if (r != 0)
+			if (r != DOCK_IO_OK)
 				return r;
 			continue;
 		}
 		if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
 			t->handshake_done = true;
-			return 0;
+			return DOCK_IO_OK;
 		}
 		if (st & BR_SSL_RECVREC) {
 			r = tls_recv(t);
 			if (r == 0) {
 				tls_set_error(t, "%s", "connection closed during the TLS handshake");
-				return DOCK_TLS_ERROR;
+				return DOCK_IO_ERROR;
 			}
 			if (r < 0)
 				return r;
 			continue;
 		}
 		tls_set_error(t, "%s", "TLS engine stalled");
-		return DOCK_TLS_ERROR;
+		return DOCK_IO_ERROR;
 	}
 }
 
@@ -347,7 +349,7 @@ ssize_t dock_tls_read(struct dock_tls *t, void *buf, size_t len)
 	if (t->phase == TLS_CLEAN_CLOSE)
 		return 0;
 	r = dock_tls_handshake(t);
-	if (r != 0)
+	if (r != DOCK_IO_OK)
 		return r;
 	if (len == 0)
 		return 0;
@@ -356,7 +358,7 @@ ssize_t dock_tls_read(struct dock_tls *t, void *buf, size_t len)
 		bool write_blocked = false;
 
 		if (t->phase != TLS_OPEN)
-			return t->phase == TLS_CLEAN_CLOSE ? 0 : DOCK_TLS_ERROR;
+			return t->phase == TLS_CLEAN_CLOSE ? 0 : DOCK_IO_ERROR;
 		if (st & BR_SSL_RECVAPP) {
 			size_t avail;
 			unsigned char *app = br_ssl_engine_recvapp_buf(&t->cc.eng, &avail);
@@ -371,13 +373,13 @@ ssize_t dock_tls_read(struct dock_tls *t, void *buf, size_t len)
 			return tls_closed(t);
 		if (st & BR_SSL_SENDREC) {
 			r = tls_send(t);
-			if (r == DOCK_TLS_ERROR && tls_peer_said_goodbye(t, st)) {
+			if (r == DOCK_IO_ERROR && tls_peer_said_goodbye(t, st)) {
 				t->phase = TLS_CLEAN_CLOSE;
 				return 0;
 			}
-			if (r == DOCK_TLS_ERROR)
+			if (r == DOCK_IO_ERROR)
 				return r;
-			if (r == 0)
+			if (r == DOCK_IO_OK)
 				continue;
 			write_blocked = true;
 		}
@@ -394,14 +396,14 @@ ssize_t dock_tls_read(struct dock_tls *t, void *buf, size_t len)
 				/* Without close_notify the end of the stream is not
 				 * authenticated: an attacker could have cut it. */
 				tls_set_error(t, "%s", "connection closed without TLS close_notify");
-				return DOCK_TLS_ERROR;
+				return DOCK_IO_ERROR;
 			}
 			return r;
 		}
 		if (write_blocked)
-			return DOCK_TLS_WANT_WRITE;
+			return DOCK_IO_WANT_WRITE;
 		tls_set_error(t, "%s", "TLS engine stalled");
-		return DOCK_TLS_ERROR;
+		return DOCK_IO_ERROR;
 	}
 }
 
@@ -412,7 +414,7 @@ ssize_t dock_tls_write(struct dock_tls *t, const void *buf, size_t len)
 	if (t->phase == TLS_CLEAN_CLOSE || t->closing)
 		return tls_write_after_close(t);
 	r = dock_tls_handshake(t);
-	if (r != 0)
+	if (r != DOCK_IO_OK)
 		return r;
 	if (len == 0)
 		return 0;
@@ -420,9 +422,9 @@ ssize_t dock_tls_write(struct dock_tls *t, const void *buf, size_t len)
 		unsigned st = br_ssl_engine_current_state(&t->cc.eng);
 
 		if (t->phase != TLS_OPEN)
-			return DOCK_TLS_ERROR;
+			return DOCK_IO_ERROR;
 		if (st & BR_SSL_CLOSED)
-			return tls_closed(t) == 0 ? tls_write_after_close(t) : DOCK_TLS_ERROR;
+			return tls_closed(t) == DOCK_IO_OK ? tls_write_after_close(t) : DOCK_IO_ERROR;
 		if (st & BR_SSL_SENDAPP) {
 			size_t avail;
 			unsigned char *app = br_ssl_engine_sendapp_buf(&t->cc.eng, &avail);
@@ -435,13 +437,13 @@ ssize_t dock_tls_write(struct dock_tls *t, const void *buf, size_t len)
 			 * for a full record. What the socket does not take now
 			 * goes with dock_tls_flush() on EPOLLOUT. */
 			br_ssl_engine_flush(&t->cc.eng, 0);
-			if (tls_send(t) == DOCK_TLS_ERROR)
-				return DOCK_TLS_ERROR;
+			if (tls_send(t) == DOCK_IO_ERROR)
+				return DOCK_IO_ERROR;
 			return (ssize_t)avail;
 		}
 		if (st & BR_SSL_SENDREC) {
 			r = tls_send(t);
-			if (r != 0)
+			if (r != DOCK_IO_OK)
 				return r;
 			continue;
 		}
@@ -454,21 +456,21 @@ ssize_t dock_tls_write(struct dock_tls *t, const void *buf, size_t len)
 				continue;
 			if (r == 0) {
 				tls_set_error(t, "%s", "connection closed without TLS close_notify");
-				return DOCK_TLS_ERROR;
+				return DOCK_IO_ERROR;
 			}
 			return r;
 		}
 		tls_set_error(t, "%s", "TLS engine stalled");
-		return DOCK_TLS_ERROR;
+		return DOCK_IO_ERROR;
 	}
 }
 
-int dock_tls_flush(struct dock_tls *t)
+enum dock_io_result dock_tls_flush(struct dock_tls *t)
 {
 	unsigned st;
 
 	if (t->phase == TLS_FAILED)
-		return DOCK_TLS_ERROR;
+		return DOCK_IO_ERROR;
 	st = br_ssl_engine_current_state(&t->cc.eng);
 	if (st & BR_SSL_CLOSED)
 		return tls_closed(t);

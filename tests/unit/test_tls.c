@@ -222,14 +222,14 @@ static void test_sessions(void)
 
 		/* The hello waits to go out (input is open all along). */
 		CHECK(dock_tls_events(t) & EPOLLOUT);
-		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_TLS_WANT_READ);
+		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_IO_WANT_READ);
 		CHECK_EQ_INT(dock_tls_events(t), EPOLLIN);
 		/* A TLS 1.2 handshake record: type 22, version 3.x. */
 		CHECK(read(sv[1], hello, sizeof(hello)) > 5 && hello[0] == 22 && hello[1] == 3);
 		close(sv[1]);
-		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_TLS_ERROR);
+		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_IO_ERROR);
 		CHECK_EQ_STR(dock_tls_error(t), "connection closed during the TLS handshake");
-		CHECK_EQ_INT(dock_tls_read(t, hello, sizeof(hello)), DOCK_TLS_ERROR);
+		CHECK_EQ_INT(dock_tls_read(t, hello, sizeof(hello)), DOCK_IO_ERROR);
 		CHECK_EQ_INT(dock_tls_events(t), 0);
 		dock_tls_free(t);
 	}
@@ -242,9 +242,9 @@ static void test_sessions(void)
 	if (t != NULL) {
 		const char *reply = "HTTP/1.0 400 Bad Request\r\n\r\n";
 
-		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_TLS_WANT_READ);
+		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_IO_WANT_READ);
 		CHECK_EQ_INT(write(sv[1], reply, strlen(reply)), (long long)strlen(reply));
-		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_TLS_ERROR);
+		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_IO_ERROR);
 		CHECK(strstr(dock_tls_error(t), "TLS") != NULL);
 		dock_tls_free(t);
 	}
