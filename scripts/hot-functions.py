@@ -36,8 +36,9 @@ CHILD = ["child", "place_fds", "cloexec_from_3", "dock_signals_restore_for_exec"
 def link():
     os.makedirs(OUT, exist_ok=True)
     subprocess.run(["make", "-s", "--no-print-directory", "build/dock"], cwd=ROOT, check=True)
-    objs = sorted(os.path.join(ROOT, "build", "obj", f) for f in os.listdir(os.path.join(ROOT, "build", "obj"))
-                  if f.endswith(".o"))
+    # The objects of src/ and of src/lib/ (built into build/obj/lib/).
+    objs = sorted(os.path.join(d, f) for d in (os.path.join(ROOT, "build", "obj"), os.path.join(ROOT, "build", "obj", "lib"))
+                  for f in os.listdir(d) if f.endswith(".o"))
     libdir = "/usr/lib/" + subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
     subprocess.run(["musl-gcc", "-static", "-Wl,--gc-sections", "-Wl,-T," + os.path.join(ROOT, "src", "hot.ld"),
                     "-Wl,-Map," + DOCK + ".map"] + objs + [libdir + "/libbearssl.a", libdir + "/libz.a", "-o", DOCK],
