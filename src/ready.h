@@ -9,9 +9,9 @@
  * --notify: the sd_notify protocol. dock binds a datagram socket, names it in
  * NOTIFY_SOCKET for the command, and READY=1 opens the gate.
  *
- * ready.c sets up what the options ask for; ready_port.c probes for the
- * port, ready_notify.c reads the socket (the message parser is in
- * lib/notify.c). */
+ * ready.c sets up what the options ask for; ready_port.c waits for the
+ * port and ready_probe.c looks for it; ready_notify.c reads the socket
+ * (the message parser is in lib/notify.c). */
 #ifndef DOCK_READY_H
 #define DOCK_READY_H
 
