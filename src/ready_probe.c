@@ -270,7 +270,8 @@ size_t dock_ready_probe_quick(struct dock_ready_found *f)
 			scans[n].protocol = (uint8_t)sources[i].protocol;
 			scans[n].states = sources[i].states;
 			scans[n].port = (uint16_t)ready_probe.port;
-			memcpy(scans[n].addr, sources[i].family == AF_INET ? ready_probe.local4[a] : ready_probe.local6[a], 16);
+			memcpy(scans[n].addr,
+			       sources[i].family == AF_INET ? ready_probe.local4[a] : ready_probe.local6[a], 16);
 			covers[n++] = i;
 		}
 	}
