@@ -237,7 +237,7 @@ static size_t direct_write(struct sink *k, const char *in, size_t n)
 	if (k->lossy || k->q.len > 0 || k->end.write_dead)
 		return 0;
 	w = dock_end_write(&k->end, in, n);
-	if (w == DOCK_END_DEAD) {
+	if (w == DOCK_IO_ERROR) {
 		mark_dead(k);
 		return n;
 	}
@@ -352,7 +352,7 @@ static bool step_source(int si, int64_t now)
 		if (s->eof)
 			return false;
 		n = dock_end_read(&s->end, s->raw, RAW_SIZE);
-		if (n == DOCK_END_WOULD_BLOCK)
+		if (dock_io_would_block(n))
 			return false;
 		s->raw_len = n > 0 ? (size_t)n : 0;
 		for (i = 0; i < fo.nsink; i++)
@@ -442,11 +442,11 @@ static bool flush(struct sink *k)
 			n = dock_end_write(&k->end, head, len);
 			consume = n > 0 ? (size_t)n : 0;
 		}
-		if (n == DOCK_END_WOULD_BLOCK) {
+		if (dock_io_would_block(n)) {
 			k->blocked = true;
 			return moved;
 		}
-		if (n == DOCK_END_DEAD) {
+		if (n == DOCK_IO_ERROR) {
 			mark_dead(k);
 			return true;
 		}
@@ -470,11 +470,11 @@ static bool move_input(void)
 		return false;
 	if (fo.in_len > 0) {
 		n = dock_end_write(fo.master, fo.in + fo.in_off, fo.in_len);
-		if (n == DOCK_END_WOULD_BLOCK)
+		if (dock_io_would_block(n))
 			return false;
 		/* The terminal is gone: the command is ending, input has no
 		 * reader left. */
-		if (n == DOCK_END_DEAD)
+		if (n == DOCK_IO_ERROR)
 			n = (ssize_t)fo.in_len;
 		fo.in_off += (size_t)n;
 		fo.in_len -= (size_t)n;
@@ -485,7 +485,7 @@ static bool move_input(void)
 	if (fo.in_eof)
 		return moved;
 	n = dock_end_read(fo.peer, fo.in, sizeof(fo.in));
-	if (n == DOCK_END_WOULD_BLOCK)
+	if (dock_io_would_block(n))
 		return moved;
 	if (n == 0) {
 		fo.in_eof = true;
@@ -567,7 +567,7 @@ void dock_fanout_run(void)
 		struct sink *k = &fo.sink[i];
 
 		if (k->end.type == DOCK_END_TLS && !k->end.write_dead &&
-		    dock_tls_flush(k->end.tls) == DOCK_TLS_ERROR)
+		    dock_tls_flush(k->end.tls) == DOCK_IO_ERROR)
 			mark_dead(k);
 		if (k->dropped > 0 && now >= k->report_at)
 			report_drops(k);

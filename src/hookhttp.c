@@ -92,7 +92,7 @@ static void tls_want(int r)
 	uint32_t ev = dock_tls_events(hook.tls);
 
 	if (ev == 0)
-		ev = r == DOCK_TLS_WANT_READ ? EPOLLIN : EPOLLOUT;
+		ev = r == DOCK_IO_WANT_READ ? EPOLLIN : EPOLLOUT;
 	conn_want(ev);
 }
 
@@ -148,7 +148,7 @@ static bool parse_response(void)
 	for (;;) {
 		ssize_t r = dock_http_parse_response_head(hook.resp, hook.resp_len, &hook.res);
 
-		if (r == DOCK_HTTP_NEED_MORE) {
+		if (r == DOCK_IO_WANT_READ) {
 			if (hook.resp_len == sizeof(hook.resp)) {
 				dock_hook_set_error("response head larger than %zu bytes", sizeof(hook.resp));
 				dock_hook_attempt_failed(false);
@@ -189,7 +189,7 @@ static ssize_t conn_read(char *buf, size_t len)
 		n = dock_tls_read(hook.tls, buf, len);
 		if (n >= 0)
 			return n;
-		if (n == DOCK_TLS_WANT_READ || n == DOCK_TLS_WANT_WRITE) {
+		if (n == DOCK_IO_WANT_READ || n == DOCK_IO_WANT_WRITE) {
 			tls_want((int)n);
 			errno = EAGAIN;
 			return -1;
@@ -270,7 +270,7 @@ static void drive_send(void)
 
 		if (hook.tls != NULL) {
 			n = dock_tls_write(hook.tls, hook.req + hook.req_off, hook.req_len - hook.req_off);
-			if (n == DOCK_TLS_WANT_READ || n == DOCK_TLS_WANT_WRITE) {
+			if (n == DOCK_IO_WANT_READ || n == DOCK_IO_WANT_WRITE) {
 				tls_want((int)n);
 				return;
 			}
@@ -300,7 +300,7 @@ static void drive_send(void)
 	if (hook.tls != NULL) {
 		int r = dock_tls_flush(hook.tls);
 
-		if (r == DOCK_TLS_WANT_READ || r == DOCK_TLS_WANT_WRITE) {
+		if (r == DOCK_IO_WANT_READ || r == DOCK_IO_WANT_WRITE) {
 			tls_want(r);
 			return;
 		}
@@ -328,7 +328,7 @@ static void drive_handshake(void)
 {
 	int r = dock_tls_handshake(hook.tls);
 
-	if (r == DOCK_TLS_WANT_READ || r == DOCK_TLS_WANT_WRITE) {
+	if (r == DOCK_IO_WANT_READ || r == DOCK_IO_WANT_WRITE) {
 		tls_want(r);
 		return;
 	}

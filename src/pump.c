@@ -21,8 +21,6 @@
 #define MAX_PUMPS 4
 #define MAX_ENDS 8
 
-enum { MOVED_NONE = 0, WOULD_BLOCK = DOCK_END_WOULD_BLOCK, DEAD = DOCK_END_DEAD };
-
 static struct dock_pump *pumps[MAX_PUMPS];
 static int npumps;
 static struct dock_end *ends[MAX_ENDS];
@@ -100,9 +98,9 @@ ssize_t dock_end_read(struct dock_end *e, char *buf, size_t len)
 		switch (e->type) {
 		case DOCK_END_TLS:
 			n = dock_tls_read(e->tls, buf, len);
-			if (n == DOCK_TLS_WANT_READ || n == DOCK_TLS_WANT_WRITE)
-				return WOULD_BLOCK;
-			if (n == DOCK_TLS_ERROR) {
+			if (dock_io_would_block(n))
+				return n;
+			if (n == DOCK_IO_ERROR) {
 				dock_warnx("--io peer: TLS: %s", dock_tls_error(e->tls));
 				return 0;
 			}
@@ -119,7 +117,7 @@ ssize_t dock_end_read(struct dock_end *e, char *buf, size_t len)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN)
-			return WOULD_BLOCK;
+			return DOCK_IO_WANT_READ;
 		/* EIO: the pty's last slave closed; ECONNRESET: the peer went.
 		 * Either way nothing more will come. */
 		if (errno != EIO && errno != ECONNRESET)
@@ -131,23 +129,19 @@ ssize_t dock_end_read(struct dock_end *e, char *buf, size_t len)
 ssize_t dock_end_write(struct dock_end *e, const char *buf, size_t len)
 {
 	ssize_t n;
-	int r;
 
 	for (;;) {
 		switch (e->type) {
 		case DOCK_END_TLS:
 			n = dock_tls_write(e->tls, buf, len);
-			if (n == DOCK_TLS_WANT_READ || n == DOCK_TLS_WANT_WRITE)
-				return WOULD_BLOCK;
-			if (n == DOCK_TLS_ERROR)
-				return DEAD;
-			r = dock_tls_flush(e->tls);
-			if (r == DOCK_TLS_ERROR)
-				return DEAD;
+			if (n < 0)
+				return n;
+			if (dock_tls_flush(e->tls) == DOCK_IO_ERROR)
+				return DOCK_IO_ERROR;
 			return n;
 		case DOCK_END_LOGFILE:
 			n = dock_logfile_write(e->lf, buf, len);
-			return n < 0 ? DEAD : n;
+			return n < 0 ? DOCK_IO_ERROR : n;
 		case DOCK_END_SOCKET:
 		case DOCK_END_DGRAM:
 			n = send(e->fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -155,7 +149,7 @@ ssize_t dock_end_write(struct dock_end *e, const char *buf, size_t len)
 		default:
 			if (e->gated && e->pollable) {
 				if (!e->writable)
-					return WOULD_BLOCK;
+					return DOCK_IO_WANT_WRITE;
 				if (len > PIPE_BUF)
 					len = PIPE_BUF;
 				e->writable = false;
@@ -168,13 +162,13 @@ ssize_t dock_end_write(struct dock_end *e, const char *buf, size_t len)
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN)
-			return WOULD_BLOCK;
+			return DOCK_IO_WANT_WRITE;
 		e->dead_errno = errno;
 		/* A datagram receiver that is not listening (ICMP unreachable) loses
 		 * that datagram only; the next may find it up. */
 		if (e->type == DOCK_END_DGRAM && (errno == ECONNREFUSED || errno == ENOBUFS))
 			return (ssize_t)len;
-		return DEAD;
+		return DOCK_IO_ERROR;
 	}
 }
 
@@ -238,9 +232,9 @@ static int flush_datagrams(struct dock_pump *p)
 			n = 0;	/* an empty line: nothing to send */
 		} else {
 			n = dock_end_write(p->to, start, chunk);
-			if (n == WOULD_BLOCK)
+			if (dock_io_would_block(n))
 				return progress;
-			if (n == DEAD) {
+			if (n == DOCK_IO_ERROR) {
 				mark_dead(p->to);
 				n = (ssize_t)chunk;
 				count_discarded(p, chunk);
@@ -272,9 +266,9 @@ static int flush_out(struct dock_pump *p)
 			break;
 		}
 		n = dock_end_write(p->to, p->out + p->out_off, p->out_len);
-		if (n == WOULD_BLOCK)
+		if (dock_io_would_block(n))
 			return progress;
-		if (n == DEAD) {
+		if (n == DOCK_IO_ERROR) {
 			mark_dead(p->to);
 			discard_out(p);
 			break;
@@ -389,7 +383,7 @@ static int pump_step(struct dock_pump *p)
 		if (n > 0)
 			p->out_len += (size_t)n;
 	}
-	if (n == WOULD_BLOCK)
+	if (dock_io_would_block(n))
 		return progress;
 	if (n == 0) {
 		source_ended(p);
@@ -502,7 +496,7 @@ void dock_pumps_run(void)
 		struct dock_end *e = ends[i];
 
 		if (e->type == DOCK_END_TLS && !e->write_dead &&
-		    dock_tls_flush(e->tls) == DOCK_TLS_ERROR)
+		    dock_tls_flush(e->tls) == DOCK_IO_ERROR)
 			mark_dead(e);
 		update_interest(e);
 	}

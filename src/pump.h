@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ioresult.h"
 #include "logfile.h"
 #include "loop.h"
 #include "prefix.h"
@@ -73,14 +74,14 @@ struct dock_pump {
  * file. */
 void dock_end_init(struct dock_end *e, enum dock_end_type type, int fd);
 
-enum { DOCK_END_WOULD_BLOCK = -1, DOCK_END_DEAD = -2 };
-
 /* Reads from an end: bytes read, 0 at its end (or a reset, or a pty whose
- * last slave closed), or DOCK_END_WOULD_BLOCK. */
+ * last slave closed, or a TLS failure, said once), or DOCK_IO_WANT_READ /
+ * DOCK_IO_WANT_WRITE (a TLS end may need to send first). */
 ssize_t dock_end_read(struct dock_end *e, char *buf, size_t len);
 
 /* Writes to an end: bytes taken (a datagram end: one datagram, all of
- * len), DOCK_END_WOULD_BLOCK, or DOCK_END_DEAD when it refuses for good. */
+ * len), DOCK_IO_WANT_WRITE / DOCK_IO_WANT_READ (a TLS end may need to
+ * receive first), or DOCK_IO_ERROR when it refuses for good. */
 ssize_t dock_end_write(struct dock_end *e, const char *buf, size_t len);
 
 /* Makes epoll watch e for ev (EPOLLIN, EPOLLOUT; a TLS end adds what its

@@ -7,12 +7,14 @@
  * --strict-port-binding: the socket must be held by a process of dock's tree.
  *
  * --notify: the sd_notify protocol. dock binds a datagram socket, names it in
- * NOTIFY_SOCKET for the command, and READY=1 opens the gate. */
+ * NOTIFY_SOCKET for the command, and READY=1 opens the gate.
+ *
+ * ready.c sets up what the options ask for; ready_port.c waits for the
+ * port and ready_probe.c looks for it; ready_notify.c reads the socket
+ * (the message parser is in lib/notify.c). */
 #ifndef DOCK_READY_H
 #define DOCK_READY_H
 
-#include <stdbool.h>
-#include <stddef.h>
 #include <sys/types.h>
 
 #include "options.h"
@@ -24,13 +26,5 @@ int dock_ready_setup(const struct dock_config *cfg);
 
 /* Right after the command's exec succeeded: starts probing for the port. */
 void dock_ready_started(pid_t pid);
-
-/* Longest sd_notify datagram dock reads; a longer one is ignored whole, as
- * systemd does, rather than acted on in part. */
-#define DOCK_READY_NOTIFY_MAX 4096
-
-/* True when an sd_notify datagram holds the line "READY=1". Lines are split
- * on '\n'; other assignments (STATUS=, MAINPID=, ...) are ignored. Pure. */
-bool dock_ready_notify_parse(const char *buf, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
-/* TLS client sessions over a non-blocking socket. The only file that
- * includes the TLS library is tls.c. */
+/* TLS client sessions over a non-blocking socket. Only the tls*.c files
+ * include the TLS library: tls.c (sessions), tls_anchors.c (the trust
+ * store), tls_x509.c (dock's certificate checks). */
 #ifndef DOCK_TLS_H
 #define DOCK_TLS_H
 
@@ -7,13 +8,12 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-struct dock_tls;
+#include "ioresult.h"
 
-enum {
-	DOCK_TLS_WANT_READ = -2,	/* call again when the fd is readable */
-	DOCK_TLS_WANT_WRITE = -3,	/* call again when the fd is writable */
-	DOCK_TLS_ERROR = -1,		/* see dock_tls_error() */
-};
+/* Every call returns DOCK_IO_WANT_READ / DOCK_IO_WANT_WRITE to be called
+ * again once the fd is readable / writable, and DOCK_IO_ERROR with the
+ * reason in dock_tls_error(). */
+struct dock_tls;
 
 /* A client for host (SNI and name check; an IP literal checks the address).
  * insecure skips certificate verification. Trust anchors are loaded once,
@@ -22,21 +22,23 @@ enum {
  *
  * Decrypted bytes can wait inside the session where epoll cannot see them:
  * after EPOLLIN (or when resuming reads after back-pressure) call
- * dock_tls_read until it returns DOCK_TLS_WANT_*, then wait for
+ * dock_tls_read until it returns DOCK_IO_WANT_*, then wait for
  * dock_tls_events(). */
 struct dock_tls *dock_tls_new(int fd, const char *host, bool insecure, char *err, size_t errlen);
 void dock_tls_free(struct dock_tls *t);
 
-/* Drives the handshake: 0 when done, DOCK_TLS_WANT_*, or DOCK_TLS_ERROR. */
-int dock_tls_handshake(struct dock_tls *t);
+/* Drives the handshake: DOCK_IO_OK when done, DOCK_IO_WANT_*, or
+ * DOCK_IO_ERROR. */
+enum dock_io_result dock_tls_handshake(struct dock_tls *t);
 
 /* As read(2)/write(2): bytes moved, 0 at a clean close (read), or
- * DOCK_TLS_WANT_* / DOCK_TLS_ERROR. dock_tls_write may accept fewer bytes. */
+ * DOCK_IO_WANT_* / DOCK_IO_ERROR. dock_tls_write may accept fewer bytes. */
 ssize_t dock_tls_read(struct dock_tls *t, void *buf, size_t len);
 ssize_t dock_tls_write(struct dock_tls *t, const void *buf, size_t len);
 
-/* Pushes buffered records to the socket: 0 when all is sent, WANT_*, ERROR. */
-int dock_tls_flush(struct dock_tls *t);
+/* Pushes buffered records to the socket: DOCK_IO_OK when all is sent,
+ * DOCK_IO_WANT_WRITE, or DOCK_IO_ERROR. */
+enum dock_io_result dock_tls_flush(struct dock_tls *t);
 
 /* Sends close_notify (best effort, non-blocking); dock_tls_flush pushes
  * what the socket did not take. */
@@ -48,18 +50,5 @@ unsigned dock_tls_events(const struct dock_tls *t);
 /* A description of the last failure ("certificate not trusted", "host name
  * mismatch", ...). */
 const char *dock_tls_error(const struct dock_tls *t);
-
-/* For tests, not for the rest of dock. */
-
-/* Replaces the trust store with the certificates of a PEM file and/or of
- * every regular file in the directories of dir (colon-separated), either
- * may be NULL. Malformed entries and duplicates are skipped. Returns the
- * number of anchors, or -1 with a message in err when there is none.
- * Sessions made before keep pointers into the old store: free them first. */
-int dock_tls_load_anchors_from(const char *file, const char *dir, char *err, size_t errlen);
-
-/* 1 when the DER certificate has an iPAddress subjectAltName equal to ip
- * (4 or 16 bytes), else 0 (also for malformed input). */
-int dock_tls_cert_matches_ip(const unsigned char *der, size_t len, const unsigned char *ip, size_t iplen);
 
 #endif

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,55 +150,6 @@ int dock_tree_signal(int sig, bool pid1, pid_t fallback_pgrp)
 	return 0;
 }
 
-int dock_tree_parse_comm(const char *buf, size_t len, char *out, size_t outlen)
-{
-	const char *open_paren, *close = NULL, *q;
-	size_t n, i;
-
-	if (outlen == 0)
-		return -1;
-	open_paren = memchr(buf, '(', len);
-	if (open_paren == NULL)
-		return -1;
-	for (q = open_paren + 1; q < buf + len; q++)
-		if (*q == ')')
-			close = q;
-	if (close == NULL)
-		return -1;
-	n = (size_t)(close - open_paren - 1);
-	if (n > outlen - 1)
-		n = outlen - 1;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)open_paren[1 + i];
-
-		out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
-	out[n] = '\0';
-	return 0;
-}
-
-void dock_tree_format_named(const struct dock_tree_named *named, size_t n, size_t total,
-			    char *buf, size_t len)
-{
-	size_t used = 0, i;
-	int w;
-
-	if (len == 0)
-		return;
-	buf[0] = '\0';
-	if (total == 0)
-		return;
-	for (i = 0; i < n && i < total; i++) {
-		w = snprintf(buf + used, len - used, "%s%d (%s)", i ? ", " : ": ", (int)named[i].pid,
-			     named[i].comm);
-		if (w < 0 || (size_t)w >= len - used)
-			return;		/* cut: snprintf has terminated it */
-		used += (size_t)w;
-	}
-	if (total > n)
-		snprintf(buf + used, len - used, "%sand %zu more", n ? " " : ": ", total - n);
-}
-
 /* State and name of one process, read again: the table keeps only links. */
 static int read_named(pid_t pid, char *state, struct dock_tree_named *out)
 {
@@ -249,4 +201,83 @@ void dock_tree_describe_left(bool pid1, char *buf, size_t len)
 	}
 	dock_tree_free(&t);
 	dock_tree_format_named(named, n, total, buf, len);
+}
+
+static bool in_set(uint64_t inode, const uint64_t *set, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == inode)
+			return true;
+	return false;
+}
+
+/* Whether process pid has an fd on one of the sockets. A process that is
+ * gone, or whose fds dock may not read, holds none as far as dock knows. */
+static bool pid_holds(pid_t pid, const uint64_t *inodes, size_t n)
+{
+	char path[32], target[64];
+	struct dirent *de;
+	bool held = false;
+	uint64_t ino;
+	DIR *d;
+	int dfd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return false;
+	d = fdopendir(dfd);
+	if (d == NULL) {
+		close(dfd);
+		return false;
+	}
+	while (!held && (de = readdir(d)) != NULL) {
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		len = readlinkat(dirfd(d), de->d_name, target, sizeof(target));
+		if (len <= 0 || (size_t)len == sizeof(target))
+			continue;
+		held = dock_procfs_parse_socket_link(target, (size_t)len, &ino) == 0 &&
+		       in_set(ino, inodes, n);
+	}
+	closedir(d);
+	return held;
+}
+
+int dock_tree_find_holder(const uint64_t *inodes, size_t n, pid_t *holder)
+{
+	struct dock_tree t;
+	size_t i;
+	int found = 0;
+
+	if (dock_tree_read(&t) < 0)
+		return -1;
+	for (i = 0; i < t.n && !found; i++) {
+		if (t.inside[i] && pid_holds(t.tab[i].pid, inodes, n)) {
+			*holder = t.tab[i].pid;
+			found = 1;
+		}
+	}
+	dock_tree_free(&t);
+	return found;
+}
+
+int dock_tree_contains(pid_t pid)
+{
+	struct dock_tree t;
+	long i;
+	int in;
+
+	if (pid <= 0)
+		return 0;
+	if (dock_tree_read(&t) < 0)
+		return -1;
+	i = dock_procfs_find_link(t.tab, t.n, pid);
+	in = i >= 0 && t.inside[i];
+	dock_tree_free(&t);
+	return in;
 }

@@ -1,12 +1,16 @@
-/* The rest of the process tree once the main command has ended. */
+/* dock's process tree as /proc shows it: read, signalled at shutdown, the
+ * leftovers named, and who in it holds a socket (--strict-port-binding) or
+ * sent a datagram (--notify). */
 #ifndef DOCK_TREE_H
 #define DOCK_TREE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "procfs.h"
+#include "tree_named.h"
 
 /* Every process of /proc with its parent, sorted by pid, and which of them
  * are dock's descendants. */
@@ -31,25 +35,14 @@ pid_t dock_tree_self(void);
  * processes were signalled, as far as known, or -1. */
 int dock_tree_signal(int sig, bool pid1, pid_t fallback_pgrp);
 
-/* How many leftovers a message names; the rest are counted. */
-#define DOCK_TREE_NAMED 5
+/* Whether a process of dock's tree has an fd on one of the sockets (inode
+ * numbers): 1, with its pid in *holder; 0 when none has (a process whose fds
+ * dock may not read holds none as far as dock knows); -1 when /proc cannot
+ * tell. */
+int dock_tree_find_holder(const uint64_t *inodes, size_t n, pid_t *holder);
 
-/* A process as a message names it: pid and command name (printable). */
-struct dock_tree_named {
-	pid_t pid;
-	char comm[32];
-};
-
-/* Pure: the command name of a /proc/PID/stat line, between the first '('
- * and the last ')', as printable text: bytes outside 0x20-0x7e become '?'
- * (the name is the command's to choose, and may hold a newline or escape
- * codes meant for a terminal). Returns 0, or -1 for a malformed line. */
-int dock_tree_parse_comm(const char *buf, size_t len, char *out, size_t outlen);
-
-/* Pure: ": 12 (sh), 13 (sleep) and 3 more" for n named of total processes,
- * or "" when total is 0. Always NUL-terminated, cut to len - 1 bytes. */
-void dock_tree_format_named(const struct dock_tree_named *named, size_t n, size_t total,
-			    char *buf, size_t len);
+/* 1 when pid is of dock's tree, 0 when not, -1 when /proc cannot tell. */
+int dock_tree_contains(pid_t pid);
 
 /* Names what dock_tree_signal would reach now (zombies left out: they are
  * gone already, a signal changes nothing for them), formatted as above;

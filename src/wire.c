@@ -151,11 +151,11 @@ static int handshake(struct dock_wire *w, int64_t deadline, char *err, size_t er
 
 		if (r == 0)
 			return 0;
-		if (r == DOCK_TLS_ERROR) {
+		if (r == DOCK_IO_ERROR) {
 			snprintf(err, errlen, "TLS: %s", dock_tls_error(w->tls));
 			return -1;
 		}
-		if (wait_fd(w->fd, r == DOCK_TLS_WANT_READ ? POLLIN : POLLOUT, deadline) < 0) {
+		if (wait_fd(w->fd, r == DOCK_IO_WANT_READ ? POLLIN : POLLOUT, deadline) < 0) {
 			snprintf(err, errlen, "TLS handshake: %s", strerror(errno));
 			return -1;
 		}

@@ -270,14 +270,14 @@ static ssize_t parse_status_line(const char *line, size_t n, struct dock_http_re
 
 	if (n < 12 || memcmp(line, "HTTP/1.", 7) != 0 || line[7] < '0' || line[7] > '9' ||
 	    line[8] != ' ')
-		return DOCK_HTTP_ERROR;
+		return DOCK_IO_ERROR;
 	for (i = 9; i < 12; i++)
 		if (line[i] < '0' || line[i] > '9')
-			return DOCK_HTTP_ERROR;
+			return DOCK_IO_ERROR;
 	if (line[9] == '0')
-		return DOCK_HTTP_ERROR;
+		return DOCK_IO_ERROR;
 	if (n > 12 && line[12] != ' ')
-		return DOCK_HTTP_ERROR;
+		return DOCK_IO_ERROR;
 	res->minor_version = line[7] - '0';
 	res->status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
 	/* The reason goes into dock's log lines: keep it printable. */
@@ -302,7 +302,7 @@ ssize_t dock_http_parse_response_head(const char *buf, size_t len, struct dock_h
 	 * whole line has come: a peer speaking another protocol may never
 	 * send a newline. */
 	if (memcmp(buf, "HTTP/1.", len < 7 ? len : 7) != 0)
-		return DOCK_HTTP_ERROR;
+		return DOCK_IO_ERROR;
 
 	for (;;) {
 		const char *line = buf + pos, *lf, *cr;
@@ -310,19 +310,19 @@ ssize_t dock_http_parse_response_head(const char *buf, size_t len, struct dock_h
 
 		lf = memchr(line, '\n', len - pos);
 		if (lf == NULL)
-			return DOCK_HTTP_NEED_MORE;
+			return DOCK_IO_WANT_READ;
 		n = (size_t)(lf - line);
 		if (n > 0 && line[n - 1] == '\r')
 			n--;
 		/* A bare CR or a NUL inside a line: reject, never guess. */
 		cr = memchr(line, '\r', n);
 		if (cr != NULL || memchr(line, '\0', n) != NULL)
-			return DOCK_HTTP_ERROR;
+			return DOCK_IO_ERROR;
 		pos = (size_t)(lf - buf) + 1;
 
 		if (first) {
 			if (parse_status_line(line, n, res) < 0)
-				return DOCK_HTTP_ERROR;
+				return DOCK_IO_ERROR;
 			first = false;
 			continue;
 		}
@@ -333,21 +333,21 @@ ssize_t dock_http_parse_response_head(const char *buf, size_t len, struct dock_h
 			 * the headers dock ignores; a folded framing header is
 			 * ambiguous, and a fold before any header is invalid. */
 			if (nheaders == 0 || last_was_framing)
-				return DOCK_HTTP_ERROR;
+				return DOCK_IO_ERROR;
 			continue;
 		}
 		if (++nheaders > DOCK_HTTP_MAX_HEADERS)
-			return DOCK_HTTP_ERROR;
+			return DOCK_IO_ERROR;
 		{
 			const char *colon = memchr(line, ':', n), *v;
 			size_t nlen, vlen, k;
 
 			if (colon == NULL || colon == line)
-				return DOCK_HTTP_ERROR;
+				return DOCK_IO_ERROR;
 			nlen = (size_t)(colon - line);
 			for (k = 0; k < nlen; k++)
 				if (!is_tchar((unsigned char)line[k]))
-					return DOCK_HTTP_ERROR;
+					return DOCK_IO_ERROR;
 			v = colon + 1;
 			vlen = n - nlen - 1;
 			while (vlen > 0 && is_ows(*v)) {
@@ -361,7 +361,7 @@ ssize_t dock_http_parse_response_head(const char *buf, size_t len, struct dock_h
 			if (name_is(line, nlen, "Content-Length")) {
 				last_was_framing = true;
 				if (!each_element(v, vlen, length_element, &length) || !length.seen)
-					return DOCK_HTTP_ERROR;
+					return DOCK_IO_ERROR;
 			} else if (name_is(line, nlen, "Transfer-Encoding")) {
 				last_was_framing = true;
 				if (vlen > 0) {
@@ -457,7 +457,7 @@ static ssize_t skip_chunked(struct dock_http_body *b, const char *buf, size_t le
 		case CH_SIZE:
 			if (hex_value(c) >= 0) {
 				if (++b->size_digits > CHUNK_SIZE_DIGITS_MAX)
-					return DOCK_HTTP_ERROR;
+					return DOCK_IO_ERROR;
 				b->left = b->left * 16 + (uint64_t)hex_value(c);
 				b->state = CH_SIZE;
 				i++;
@@ -466,7 +466,7 @@ static ssize_t skip_chunked(struct dock_http_body *b, const char *buf, size_t le
 			/* Not a digit: the size is complete, and what ends it
 			 * is read as in CH_SIZE_WS. */
 			if (b->state == CH_SIZE_FIRST)
-				return DOCK_HTTP_ERROR;
+				return DOCK_IO_ERROR;
 			/* fall through */
 		case CH_SIZE_WS:
 			if (is_ows(c))
@@ -478,7 +478,7 @@ static ssize_t skip_chunked(struct dock_http_body *b, const char *buf, size_t le
 			else if (c == '\n')
 				size_line_done(b);
 			else
-				return DOCK_HTTP_ERROR;
+				return DOCK_IO_ERROR;
 			i++;
 			break;
 		case CH_EXT:
@@ -490,7 +490,7 @@ static ssize_t skip_chunked(struct dock_http_body *b, const char *buf, size_t le
 			break;
 		case CH_SIZE_LF:
 			if (c != '\n')
-				return DOCK_HTTP_ERROR;
+				return DOCK_IO_ERROR;
 			size_line_done(b);
 			i++;
 			break;
@@ -512,11 +512,11 @@ static ssize_t skip_chunked(struct dock_http_body *b, const char *buf, size_t le
 			else if (c == '\n')
 				next_chunk(b);
 			else
-				return DOCK_HTTP_ERROR;
+				return DOCK_IO_ERROR;
 			break;
 		case CH_DATA_LF:
 			if (c != '\n')
-				return DOCK_HTTP_ERROR;
+				return DOCK_IO_ERROR;
 			i++;
 			next_chunk(b);
 			break;
@@ -536,12 +536,12 @@ static ssize_t skip_chunked(struct dock_http_body *b, const char *buf, size_t le
 			break;
 		case CH_END_LF:
 			if (c != '\n')
-				return DOCK_HTTP_ERROR;
+				return DOCK_IO_ERROR;
 			b->done = true;
 			i++;
 			break;
 		default:
-			return DOCK_HTTP_ERROR;
+			return DOCK_IO_ERROR;
 		}
 	}
 	return (ssize_t)i;
@@ -566,12 +566,12 @@ ssize_t dock_http_body_skip(struct dock_http_body *b, const char *buf, size_t le
 	case DOCK_HTTP_BODY_CLOSE:
 		return (ssize_t)len;
 	}
-	return DOCK_HTTP_ERROR;
+	return DOCK_IO_ERROR;
 }
 
-int dock_http_body_eof(struct dock_http_body *b)
+enum dock_io_result dock_http_body_eof(struct dock_http_body *b)
 {
 	if (b->framing == DOCK_HTTP_BODY_CLOSE)
 		b->done = true;
-	return b->done ? 0 : DOCK_HTTP_ERROR;
+	return b->done ? DOCK_IO_OK : DOCK_IO_ERROR;
 }

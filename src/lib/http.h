@@ -9,8 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define DOCK_HTTP_ERROR (-1)
-#define DOCK_HTTP_NEED_MORE (-2)
+#include "ioresult.h"
 
 /* A response with more header lines than this is refused: dock reads only
  * the status and the framing, and a bound keeps a hostile server cheap. */
@@ -62,7 +61,7 @@ struct dock_http_response {
 
 /* Parses the response head at the start of buf: status line, header lines,
  * and the empty line. Returns the head's length (the body starts there),
- * DOCK_HTTP_NEED_MORE when buf holds only part of it, or DOCK_HTTP_ERROR.
+ * DOCK_IO_WANT_READ when buf holds only part of it, or DOCK_IO_ERROR.
  * It fails as soon as the bytes cannot begin a response, so a peer that
  * speaks something else is noticed at once. Stateless: call it again with
  * the grown buffer; the caller bounds the buffer, and so the head. */
@@ -80,12 +79,12 @@ struct dock_http_body {
 void dock_http_body_init(struct dock_http_body *b, const struct dock_http_response *res);
 
 /* Consumes body bytes from buf, never past the body's end (what follows is
- * not the body's). Returns the number consumed, or DOCK_HTTP_ERROR on bad
+ * not the body's). Returns the number consumed, or DOCK_IO_ERROR on bad
  * chunked framing. b->done is set once the whole body was seen. */
 ssize_t dock_http_body_skip(struct dock_http_body *b, const char *buf, size_t len);
 
-/* The peer closed: 0 when that completes the body (close-delimited, or
- * already done), DOCK_HTTP_ERROR when the body was cut short. */
-int dock_http_body_eof(struct dock_http_body *b);
+/* The peer closed: DOCK_IO_OK when that completes the body (close-
+ * delimited, or already done), DOCK_IO_ERROR when it was cut short. */
+enum dock_io_result dock_http_body_eof(struct dock_http_body *b);
 
 #endif

@@ -57,10 +57,10 @@ static void fuzz_response(const char *buf, size_t size, size_t step)
 	struct dock_http_response r, again;
 	ssize_t head = dock_http_parse_response_head(buf, size, &r);
 
-	ASSERT(head == DOCK_HTTP_ERROR || head == DOCK_HTTP_NEED_MORE || (head > 0 && (size_t)head <= size));
-	if (head == DOCK_HTTP_NEED_MORE) {
+	ASSERT(head == DOCK_IO_ERROR || head == DOCK_IO_WANT_READ || (head > 0 && (size_t)head <= size));
+	if (head == DOCK_IO_WANT_READ) {
 		/* Less of the same bytes cannot be more complete. */
-		ASSERT(dock_http_parse_response_head(buf, size / 2, &again) == DOCK_HTTP_NEED_MORE);
+		ASSERT(dock_http_parse_response_head(buf, size / 2, &again) == DOCK_IO_WANT_READ);
 		return;
 	}
 	if (head < 0)

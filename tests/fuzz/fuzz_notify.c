@@ -1,14 +1,13 @@
-/* dock_ready_notify_parse on any datagram: the sd_notify socket is open to
+/* dock_notify_ready on any datagram: the sd_notify socket is open to
  * every process of dock's network namespace, so its bytes are anyone's.
- * READY=1 counts only as a whole line. Needs src/ready.c and the modules it
- * links against (none of them is run: only the parser is called). */
+ * READY=1 counts only as a whole line. Links src/lib/notify.c alone. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ready.h"
+#include "notify.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -34,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf = malloc(size ? size : 1);
 
 	memcpy(buf, data, size);
-	ASSERT(dock_ready_notify_parse(buf, size) == has_ready_line(buf, size));
+	ASSERT(dock_notify_ready(buf, size) == has_ready_line(buf, size));
 	free(buf);
 	return 0;
 }

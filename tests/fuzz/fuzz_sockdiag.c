@@ -1,13 +1,13 @@
 /* dock_sockdiag_parse on any bytes, as a netlink socket could hand them
  * over, against scans set up from the input's first bytes; and the request
- * builder on any scan. Needs src/netlink.c. */
+ * builder on any scan. Links src/lib/sockdiag_msg.c alone. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-#include "sockdiag.h"
+#include "sockdiag_msg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,14 +1,15 @@
-/* dock_tls_cert_matches_ip on any bytes: the server's end-entity
+/* dock_x509ip_cert_matches on any bytes: the server's end-entity
  * certificate, as it arrives from the network before it is verified, is
  * walked by dock's own DER reader to find iPAddress names. It must stay in
- * its buffer, end, and only say yes for a name that is really there. Needs
- * src/tls.c (and BearSSL for the rest of that module). */
+ * its buffer, end, and only say yes for a name that is really there. Links
+ * src/lib/x509ip.c alone. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "tls.h"
+#include "x509ip.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -46,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	unsigned char ip[16], *der;
 	size_t iplen, len;
-	int r;
+	bool r;
 
 	if (size < 1)
 		return 0;
@@ -58,14 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* An exact-size heap copy: ASan sees any read past the end. */
 	der = malloc(len ? len : 1);
 	memcpy(der, data + 1 + iplen, len);
-	r = dock_tls_cert_matches_ip(der, len, ip, iplen);
-	ASSERT(r == 0 || r == 1);
-	if (r == 1) {
+	r = dock_x509ip_cert_matches(der, len, ip, iplen);
+	if (r) {
 		/* The name is really there, as an iPAddress element. */
 		ASSERT(has_ip_element(der, len, ip, iplen));
 		/* A prefix of the certificate is refused rather than read past,
 		 * unless the element is inside it. */
-		ASSERT(dock_tls_cert_matches_ip(der, len / 2, ip, iplen) == 0 ||
+		ASSERT(!dock_x509ip_cert_matches(der, len / 2, ip, iplen) ||
 		       has_ip_element(der, len / 2, ip, iplen));
 	}
 	free(der);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tree.h"
+#include "tree_named.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

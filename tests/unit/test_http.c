@@ -146,7 +146,7 @@ UNIT_SUITE(test_http_head)
 
 	/* every proper prefix needs more */
 	for (i = 0; i < strlen(ok) - 2; i++)
-		CHECK_EQ_INT(dock_http_parse_response_head(ok, i, &r), DOCK_HTTP_NEED_MORE);
+		CHECK_EQ_INT(dock_http_parse_response_head(ok, i, &r), DOCK_IO_WANT_READ);
 
 	/* bare LF line ends, no reason, 1.0, connection close, no framing */
 	CHECK_EQ_INT(head("HTTP/1.0 503\nConnection: keep-alive, Close\n\n", &r), 44);
@@ -195,10 +195,10 @@ UNIT_SUITE(test_http_head)
 	CHECK(head("HTTP/1.1 200 OK\r\nX-A: 1\r\n folded\r\n\r\n", &r) > 0);
 
 	/* early failure: not HTTP at all, without waiting for a newline */
-	CHECK_EQ_INT(dock_http_parse_response_head("SSH-2.0", 7, &r), DOCK_HTTP_ERROR);
-	CHECK_EQ_INT(dock_http_parse_response_head("\x16\x03", 2, &r), DOCK_HTTP_ERROR);
-	CHECK_EQ_INT(dock_http_parse_response_head("HTT", 3, &r), DOCK_HTTP_NEED_MORE);
-	CHECK_EQ_INT(dock_http_parse_response_head("", 0, &r), DOCK_HTTP_NEED_MORE);
+	CHECK_EQ_INT(dock_http_parse_response_head("SSH-2.0", 7, &r), DOCK_IO_ERROR);
+	CHECK_EQ_INT(dock_http_parse_response_head("\x16\x03", 2, &r), DOCK_IO_ERROR);
+	CHECK_EQ_INT(dock_http_parse_response_head("HTT", 3, &r), DOCK_IO_WANT_READ);
+	CHECK_EQ_INT(dock_http_parse_response_head("", 0, &r), DOCK_IO_WANT_READ);
 
 	/* malformed */
 	CHECK(head("HTTP/2 200 OK\r\n\r\n", &r) < 0);
@@ -245,7 +245,7 @@ UNIT_SUITE(test_http_body)
 	CHECK_EQ_INT(skip_both_ways(DOCK_HTTP_BODY_LENGTH, 10, "abc", 3, &done), 3);
 	CHECK(!done);
 	dock_http_body_init(&b, &r);
-	CHECK_EQ_INT(dock_http_body_eof(&b), DOCK_HTTP_ERROR);	/* cut short */
+	CHECK_EQ_INT(dock_http_body_eof(&b), DOCK_IO_ERROR);	/* cut short */
 	r.content_length = 0;
 	dock_http_body_init(&b, &r);
 	CHECK(b.done);
@@ -281,7 +281,7 @@ UNIT_SUITE(test_http_body)
 	r.framing = DOCK_HTTP_BODY_CHUNKED;
 	dock_http_body_init(&b, &r);
 	CHECK_EQ_INT(dock_http_body_skip(&b, "4\r\nWi", 5), 5);
-	CHECK_EQ_INT(dock_http_body_eof(&b), DOCK_HTTP_ERROR);
+	CHECK_EQ_INT(dock_http_body_eof(&b), DOCK_IO_ERROR);
 
 	/* bad chunked framing */
 	CHECK_EQ_INT(skip_both_ways(DOCK_HTTP_BODY_CHUNKED, 0, "x\r\n", 3, &done), -1);

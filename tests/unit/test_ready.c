@@ -11,7 +11,7 @@
 
 #include "sockdiag.h"
 #include "procfs.h"
-#include "ready.h"
+#include "notify.h"
 #include "unit.h"
 
 /* ---- building kernel answers by hand, at the ABI's byte offsets */
@@ -455,21 +455,35 @@ UNIT_SUITE(test_ready_notify)
 {
 	static const char with_nul[] = "STATUS=a\0b\nREADY=1";
 
-	CHECK(dock_ready_notify_parse("READY=1", 7));
-	CHECK(dock_ready_notify_parse("READY=1\n", 8));
-	CHECK(dock_ready_notify_parse("STATUS=up\nREADY=1\nMAINPID=42\n", 29));
-	CHECK(dock_ready_notify_parse("MAINPID=42\nREADY=1", 18));
-	CHECK(dock_ready_notify_parse(with_nul, sizeof(with_nul) - 1));
-	CHECK(!dock_ready_notify_parse("", 0));
-	CHECK(!dock_ready_notify_parse("\n\n", 2));
-	CHECK(!dock_ready_notify_parse("READY=0", 7));
-	CHECK(!dock_ready_notify_parse("READY=10", 8));
-	CHECK(!dock_ready_notify_parse("READY=1 ", 8));
-	CHECK(!dock_ready_notify_parse(" READY=1", 8));
-	CHECK(!dock_ready_notify_parse("XREADY=1", 8));
-	CHECK(!dock_ready_notify_parse("STATUS=READY=1", 14));
-	CHECK(!dock_ready_notify_parse("ready=1", 7));
+	CHECK(dock_notify_ready("READY=1", 7));
+	CHECK(dock_notify_ready("READY=1\n", 8));
+	CHECK(dock_notify_ready("STATUS=up\nREADY=1\nMAINPID=42\n", 29));
+	CHECK(dock_notify_ready("MAINPID=42\nREADY=1", 18));
+	CHECK(dock_notify_ready(with_nul, sizeof(with_nul) - 1));
+	CHECK(!dock_notify_ready("", 0));
+	CHECK(!dock_notify_ready("\n\n", 2));
+	CHECK(!dock_notify_ready("READY=0", 7));
+	CHECK(!dock_notify_ready("READY=10", 8));
+	CHECK(!dock_notify_ready("READY=1 ", 8));
+	CHECK(!dock_notify_ready(" READY=1", 8));
+	CHECK(!dock_notify_ready("XREADY=1", 8));
+	CHECK(!dock_notify_ready("STATUS=READY=1", 14));
+	CHECK(!dock_notify_ready("ready=1", 7));
 	/* The length bounds the parse. */
-	CHECK(!dock_ready_notify_parse("READY=1", 6));
-	CHECK(!dock_ready_notify_parse("STATUS=x\nREADY=1", 15));
+	CHECK(!dock_notify_ready("READY=1", 6));
+	CHECK(!dock_notify_ready("STATUS=x\nREADY=1", 15));
+
+	{
+		char shown[8];
+
+		dock_notify_printable(shown, sizeof(shown), "A=1\nB=\x1b", 7);
+		CHECK_EQ_STR(shown, "A=1 B=?");
+		/* Cut to the buffer, terminated. */
+		dock_notify_printable(shown, sizeof(shown), "READY=1\n", 8);
+		CHECK_EQ_STR(shown, "READY=1");
+		dock_notify_printable(shown, sizeof(shown), "\x7f", 1);
+		CHECK_EQ_STR(shown, "?");
+		dock_notify_printable(shown, 1, "x", 1);
+		CHECK_EQ_STR(shown, "");
+	}
 }

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "tls.h"
+#include "tls_anchors.h"
+#include "x509ip.h"
 #include "unit.h"
 
 /* Two self-signed P-256 certificates, valid 2026-2126, made once with
@@ -176,13 +178,13 @@ UNIT_SUITE(test_tls_ip_names)
 	size_t blen = base64_decode(CERT_B_BODY, b, sizeof(b));
 
 	CHECK(alen > 400 && alen < 600);
-	CHECK_EQ_INT(dock_tls_cert_matches_ip(a, alen, v4, 4), 1);
-	CHECK_EQ_INT(dock_tls_cert_matches_ip(a, alen, v6, 16), 1);
-	CHECK_EQ_INT(dock_tls_cert_matches_ip(a, alen, v4b, 4), 0);
+	CHECK_EQ_INT(dock_x509ip_cert_matches(a, alen, v4, 4), 1);
+	CHECK_EQ_INT(dock_x509ip_cert_matches(a, alen, v6, 16), 1);
+	CHECK_EQ_INT(dock_x509ip_cert_matches(a, alen, v4b, 4), 0);
 	/* 127.0.0.1 as the first four bytes of a 16-byte address: no. */
-	CHECK_EQ_INT(dock_tls_cert_matches_ip(a, alen, v4, 3), 0);
-	CHECK_EQ_INT(dock_tls_cert_matches_ip(b, blen, v4, 4), 0);
-	CHECK_EQ_INT(dock_tls_cert_matches_ip(a, 0, v4, 4), 0);
+	CHECK_EQ_INT(dock_x509ip_cert_matches(a, alen, v4, 3), 0);
+	CHECK_EQ_INT(dock_x509ip_cert_matches(b, blen, v4, 4), 0);
+	CHECK_EQ_INT(dock_x509ip_cert_matches(a, 0, v4, 4), 0);
 
 	/* Every truncation is rejected without reading past the end (ASan
 	 * watches), and so is every single-byte corruption of a length. */
@@ -190,7 +192,7 @@ UNIT_SUITE(test_tls_ip_names)
 		unsigned char *cut = malloc(n ? n : 1);
 
 		memcpy(cut, a, n);
-		CHECK_EQ_INT(dock_tls_cert_matches_ip(cut, n, v4, 4), 0);
+		CHECK_EQ_INT(dock_x509ip_cert_matches(cut, n, v4, 4), 0);
 		free(cut);
 	}
 	for (size_t i = 0; i < alen; i++) {
@@ -198,7 +200,7 @@ UNIT_SUITE(test_tls_ip_names)
 
 		memcpy(bad, a, alen);
 		bad[i] ^= 0x80;
-		(void)dock_tls_cert_matches_ip(bad, alen, v4, 4);
+		(void)dock_x509ip_cert_matches(bad, alen, v4, 4);
 		free(bad);
 	}
 }
@@ -220,14 +222,14 @@ static void test_sessions(void)
 
 		/* The hello waits to go out (input is open all along). */
 		CHECK(dock_tls_events(t) & EPOLLOUT);
-		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_TLS_WANT_READ);
+		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_IO_WANT_READ);
 		CHECK_EQ_INT(dock_tls_events(t), EPOLLIN);
 		/* A TLS 1.2 handshake record: type 22, version 3.x. */
 		CHECK(read(sv[1], hello, sizeof(hello)) > 5 && hello[0] == 22 && hello[1] == 3);
 		close(sv[1]);
-		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_TLS_ERROR);
+		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_IO_ERROR);
 		CHECK_EQ_STR(dock_tls_error(t), "connection closed during the TLS handshake");
-		CHECK_EQ_INT(dock_tls_read(t, hello, sizeof(hello)), DOCK_TLS_ERROR);
+		CHECK_EQ_INT(dock_tls_read(t, hello, sizeof(hello)), DOCK_IO_ERROR);
 		CHECK_EQ_INT(dock_tls_events(t), 0);
 		dock_tls_free(t);
 	}
@@ -240,9 +242,9 @@ static void test_sessions(void)
 	if (t != NULL) {
 		const char *reply = "HTTP/1.0 400 Bad Request\r\n\r\n";
 
-		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_TLS_WANT_READ);
+		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_IO_WANT_READ);
 		CHECK_EQ_INT(write(sv[1], reply, strlen(reply)), (long long)strlen(reply));
-		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_TLS_ERROR);
+		CHECK_EQ_INT(dock_tls_handshake(t), DOCK_IO_ERROR);
 		CHECK(strstr(dock_tls_error(t), "TLS") != NULL);
 		dock_tls_free(t);
 	}
