@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The size of every buffer that holds one error message: a line of a
+ * terminal's width or so, with room for a quoted value. */
+#define DOCK_ERR_MAX 256
+
 extern bool dock_log_debug_on;
 
 /* Marks dock's start: with -d, every line reads "dock: +1234ms ...", the

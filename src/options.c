@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "duration.h"
 #include "signame.h"
@@ -549,25 +548,6 @@ static int check_combination(struct dock_config *cfg, char *err, size_t errlen)
 	if (!file_io && (cfg->log_rotate_ms || cfg->log_max_size)) {
 		snprintf(err, errlen, "%s: needs a file --io", cfg->log_rotate_ms ? "--log-rotate" : "--log-max-size");
 		return -1;
-	}
-	/* Rotation renames and recreates the file: a FIFO, a device or
-	 * /dev/stdout (a link to a pipe) cannot be rotated. */
-	for (i = 0; file_io && (cfg->log_rotate_ms || cfg->log_max_size) && i < cfg->n_io; i++) {
-		const char *path = cfg->io[i].url.path;
-		struct stat st;
-
-		if (cfg->io[i].kind != DOCK_IO_FILE)
-			continue;
-		if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-			snprintf(err, errlen, "%s: needs a regular file; --io %.*s is %s",
-				 cfg->log_rotate_ms ? "--log-rotate" : "--log-max-size", 256, path,
-				 S_ISDIR(st.st_mode)    ? "a directory"
-				 : S_ISFIFO(st.st_mode) ? "a FIFO"
-				 : S_ISCHR(st.st_mode)  ? "a character device"
-				 : S_ISSOCK(st.st_mode) ? "a socket"
-							: "not a regular file");
-			return -1;
-		}
 	}
 	if (cfg->strict_port_binding && cfg->bind_port == 0) {
 		snprintf(err, errlen, "--strict-port-binding: needs --bind-port");
