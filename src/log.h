@@ -8,9 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-/* The size of every buffer that holds one error message: a line of a
- * terminal's width or so, with room for a quoted value. */
-#define DOCK_ERR_MAX 256
+#include "errmax.h"	/* DOCK_ERR_MAX */
 
 extern bool dock_log_debug_on;
 

@@ -1,25 +1,12 @@
-#include "options.h"
+/* The option table: every option's names, value, handler and help line,
+ * and the handlers, which parse one value into struct dock_config. Pure. */
+#include "options_table.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "duration.h"
 #include "signame.h"
-
-/* How one option's value is taken. A handler returns 0, or -1 after writing
- * the reason (without the option's name) into err. */
-typedef int (*option_fn)(struct dock_config *cfg, const char *value, char *err, size_t errlen);
-
-struct option_spec {
-	const char *name;	/* long name, without "--" */
-	char shortname;		/* 0 when none */
-	const char *meta;	/* value placeholder, NULL for a flag */
-	bool repeatable;
-	bool no_env;		/* -h/-v make no sense in the environment */
-	option_fn apply;
-	const char *help;
-};
 
 #define FLAG_SETTER(fn, field)                                                        \
 	static int fn(struct dock_config *cfg, const char *v, char *e, size_t l)      \
@@ -54,7 +41,7 @@ static int set_nonempty(const char **field, const char *v, char *err, size_t err
 static int set_io(struct dock_config *cfg, const char *v, char *err, size_t errlen)
 {
 	struct dock_io_target *t;
-	char why[192], shown[160];
+	char why[DOCK_ERR_MAX], shown[160];
 
 	if (cfg->n_io == DOCK_MAX_IO) {
 		snprintf(err, errlen, "at most %d destinations", DOCK_MAX_IO);
@@ -181,7 +168,7 @@ static int set_web_hook_exit_timeout(struct dock_config *cfg, const char *v, cha
 
 /* "Name: value" with an HTTP token as name; no CR or LF anywhere, so a
  * header can never smuggle a second header or a body into the request. */
-static int set_web_hook_header(struct dock_config *cfg, const char *v, char *err, size_t errlen)
+int dock_options_set_web_hook_header(struct dock_config *cfg, const char *v, char *err, size_t errlen)
 {
 	static const char tchar[] = "!#$%&'*+-.^_`|~";
 	const char *p = v;
@@ -299,7 +286,9 @@ static int set_remap_exit(struct dock_config *cfg, const char *v, char *err, siz
 	return 0;
 }
 
-static const struct option_spec specs[] = {
+/* The definition's size comes from its initializers: it must agree with
+ * DOCK_OPTIONS_COUNT in the header, or the two declarations conflict. */
+const struct dock_option_spec dock_options_table[] = {
 	{ "help", 'h', NULL, false, true, NULL, "print this help and exit" },
 	{ "version", 'v', NULL, false, true, NULL, "print the version and exit" },
 	{ "debug", 'd', NULL, false, false, set_debug, "verbose diagnostics on stderr" },
@@ -344,7 +333,7 @@ static const struct option_spec specs[] = {
 	  "also rotate when the log file passes SIZE (10M, 1G)" },
 	{ "web-hook", 0, "URL", false, false, set_web_hook,
 	  "PUT each status change as JSON to an http(s) URL" },
-	{ "web-hook-header", 0, "'NAME: VALUE'", true, false, set_web_hook_header,
+	{ "web-hook-header", 0, "'NAME: VALUE'", true, false, dock_options_set_web_hook_header,
 	  "extra header on hook requests" },
 	{ "web-hook-timeout", 0, "DURATION", false, false, set_web_hook_timeout,
 	  "bound on one hook delivery, retries included\n"
@@ -362,351 +351,3 @@ static const struct option_spec specs[] = {
 	  "running once the command sends READY=1 to\n"
 	  "                                 $NOTIFY_SOCKET" },
 };
-
-#define NSPECS (sizeof(specs) / sizeof(specs[0]))
-
-static void config_defaults(struct dock_config *cfg)
-{
-	int i;
-
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->kill_timeout_ms = DOCK_DEFAULT_KILL_TIMEOUT_MS;
-	cfg->web_hook_timeout_ms = DOCK_DEFAULT_HOOK_TIMEOUT_MS;
-	cfg->io_connect_timeout_ms = DOCK_DEFAULT_IO_CONNECT_TIMEOUT_MS;
-	cfg->web_hook_exit_timeout_ms = DOCK_DEFAULT_HOOK_EXIT_TIMEOUT_MS;
-	cfg->log_keep = DOCK_DEFAULT_LOG_KEEP;
-	for (i = 0; i < _NSIG; i++)
-		cfg->rewrite[i] = (unsigned char)i;
-	for (i = 0; i < 256; i++)
-		cfg->remap_exit[i] = -1;
-}
-
-/* DOCK_KILL_TIMEOUT from "kill-timeout": upper case, '-' as '_'. */
-static void env_name(const struct option_spec *o, char *buf, size_t len)
-{
-	size_t i, n = (size_t)snprintf(buf, len, "DOCK_%s", o->name);
-
-	for (i = 5; i < n && i < len; i++)
-		buf[i] = buf[i] == '-' ? '_' : (char)(buf[i] >= 'a' && buf[i] <= 'z' ? buf[i] - 32 : buf[i]);
-}
-
-static const char *env_lookup(char **envp, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (; envp && *envp; envp++)
-		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
-			return *envp + n + 1;
-	return NULL;
-}
-
-bool dock_options_is_own_env(const char *entry)
-{
-	return strncmp(entry, "DOCK_", 5) == 0;
-}
-
-static int env_flag(const char *v, bool *out)
-{
-	static const char *yes[] = { "1", "true", "yes", "on" };
-	static const char *no[] = { "", "0", "false", "no", "off" };
-	size_t i;
-
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
-		if (strcasecmp(v, yes[i]) == 0)
-			return *out = true, 0;
-	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		if (strcasecmp(v, no[i]) == 0)
-			return *out = false, 0;
-	return -1;
-}
-
-/* A repeatable option's environment value holds several values separated by
- * commas or white space: DOCK_REWRITE="TERM:INT,HUP:0". */
-static int apply_env_list(struct dock_config *cfg, const struct option_spec *o, const char *v,
-			  char *err, size_t errlen)
-{
-	/* A header value may hold commas and spaces: headers go one a line. */
-	const char *sep = o->apply == set_web_hook_header ? "\n" : ", \t\n";
-	char *item;
-	size_t n;
-
-	for (;;) {
-		v += strspn(v, sep);
-		if (*v == '\0')
-			return 0;
-		n = strcspn(v, sep);
-		if (n + 1 > sizeof(cfg->env_store) - cfg->env_store_used) {
-			snprintf(err, errlen, "value too long");
-			return -1;
-		}
-		item = cfg->env_store + cfg->env_store_used;
-		cfg->env_store_used += n + 1;
-		memcpy(item, v, n);
-		item[n] = '\0';
-		if (o->apply(cfg, item, err, errlen) < 0)
-			return -1;
-		v += n;
-	}
-}
-
-static enum dock_options_result fail(char *err, size_t errlen, const char *who, const char *why)
-{
-	char reason[256];
-
-	snprintf(reason, sizeof(reason), "%s", why);
-	snprintf(err, errlen, "%s: %s", who, reason);
-	return DOCK_OPTIONS_USAGE;
-}
-
-static const struct option_spec *find_long(const char *name, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < NSPECS; i++)
-		if (strlen(specs[i].name) == n && strncmp(specs[i].name, name, n) == 0)
-			return &specs[i];
-	return NULL;
-}
-
-static const struct option_spec *find_short(char c)
-{
-	size_t i;
-
-	for (i = 0; i < NSPECS; i++)
-		if (specs[i].shortname == c)
-			return &specs[i];
-	return NULL;
-}
-
-/* The --io destinations together: what one of them cannot say alone. */
-static int check_io(struct dock_config *cfg, char *err, size_t errlen)
-{
-	char shown[160], other[160];
-	size_t i, j, interactive = 0;
-
-	for (i = 0; i < cfg->n_io; i++) {
-		const struct dock_io_target *t = &cfg->io[i];
-
-		for (j = 0; j < i; j++)
-			if (memcmp(t, &cfg->io[j], sizeof(*t)) == 0) {
-				dock_url_redact(cfg->io_text[i], shown, sizeof(shown));
-				snprintf(err, errlen, "--io: '%.128s' given twice", shown);
-				return -1;
-			}
-		if (t->kind != DOCK_IO_TCP && t->kind != DOCK_IO_TLS && t->kind != DOCK_IO_UNIX)
-			continue;
-		/* The command's terminal and stdin come from the interactive
-		 * stream: two cannot share them. */
-		if (interactive++ > 0) {
-			for (j = 0; j < i; j++)
-				if (cfg->io[j].kind == DOCK_IO_TCP || cfg->io[j].kind == DOCK_IO_TLS ||
-				    cfg->io[j].kind == DOCK_IO_UNIX)
-					break;
-			dock_url_redact(cfg->io_text[j], other, sizeof(other));
-			dock_url_redact(cfg->io_text[i], shown, sizeof(shown));
-			snprintf(err, errlen, "--io: at most one interactive stream (tcp, tls, unix), "
-				 "got '%.100s' and '%.100s'", other, shown);
-			return -1;
-		}
-		/* On a terminal stderr is stdout: nothing tells their lines apart. */
-		if (cfg->stderr_prefix.len != cfg->stdout_prefix.len ||
-		    memcmp(cfg->stderr_prefix.text, cfg->stdout_prefix.text, cfg->stdout_prefix.len) != 0) {
-			dock_url_redact(cfg->io_text[i], shown, sizeof(shown));
-			snprintf(err, errlen, "--stderr-prefix: the interactive --io '%.128s' gives the "
-				 "command a terminal, where stderr is stdout", shown);
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* Options that only make sense with others, checked once all are known. */
-static int check_combination(struct dock_config *cfg, char *err, size_t errlen)
-{
-	char why[256];
-	bool file_io = false;
-	size_t i;
-
-	/* Unless given, stderr lines get the stdout prefix. */
-	if (cfg->stderr_prefix.len == 0)
-		cfg->stderr_prefix = cfg->stdout_prefix;
-	if (check_io(cfg, err, errlen) < 0)
-		return -1;
-	if (cfg->web_hook != NULL) {
-		struct dock_url hook;
-
-		if (dock_url_parse_http(cfg->web_hook, &hook, why, sizeof(why)) < 0) {
-			dock_url_redact(cfg->web_hook, err, errlen);
-			snprintf(why + strlen(why), sizeof(why) - strlen(why), " in '%.*s'", 128, err);
-			snprintf(err, errlen, "--web-hook: %s", why);
-			return -1;
-		}
-	}
-	for (i = 0; i < cfg->n_io; i++)
-		file_io = file_io || cfg->io[i].kind == DOCK_IO_FILE;
-
-	if (!file_io && (cfg->log_rotate_ms || cfg->log_max_size)) {
-		snprintf(err, errlen, "%s: needs a file --io", cfg->log_rotate_ms ? "--log-rotate" : "--log-max-size");
-		return -1;
-	}
-	if (cfg->strict_port_binding && cfg->bind_port == 0) {
-		snprintf(err, errlen, "--strict-port-binding: needs --bind-port");
-		return -1;
-	}
-	return 0;
-}
-
-enum dock_options_result dock_options_parse(struct dock_config *cfg, int argc, char **argv,
-					    char **envp, char *err, size_t errlen)
-{
-	bool given[NSPECS] = { false };
-	char name[64], why[256];
-	int i = 1;
-	size_t k;
-
-	config_defaults(cfg);
-	err[0] = '\0';
-	/* no-color.org: set and not empty. Known first: prefixes are rendered
-	 * as they are parsed. */
-	cfg->no_color = env_lookup(envp, "NO_COLOR") != NULL && env_lookup(envp, "NO_COLOR")[0] != '\0';
-
-	/* Command line first, only recording which options it sets, so that the
-	 * environment can then fill just the others: a flag wins over DOCK_*. */
-	for (i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		const struct option_spec *o;
-		const char *value = NULL;
-
-		if (strcmp(arg, "--") == 0) {
-			i++;
-			break;
-		}
-		if (arg[0] != '-' || arg[1] == '\0')
-			break;
-		if (arg[1] == '-') {
-			const char *eq = strchr(arg + 2, '=');
-			size_t n = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-
-			o = find_long(arg + 2, n);
-			if (o == NULL) {
-				snprintf(err, errlen, "unknown option '%.*s' (see dock --help)",
-					 (int)(n + 2 > 64 ? 64 : n + 2), arg);
-				return DOCK_OPTIONS_USAGE;
-			}
-			snprintf(name, sizeof(name), "--%s", o->name);
-			if (eq != NULL) {
-				if (o->meta == NULL)
-					return fail(err, errlen, name, "takes no value");
-				value = eq + 1;
-			}
-		} else {
-			/* Short flags may be clustered (-dv); none takes a value. */
-			for (k = 1; arg[k]; k++) {
-				o = find_short(arg[k]);
-				if (o == NULL) {
-					snprintf(err, errlen, "unknown option '-%c' (see dock --help)", arg[k]);
-					return DOCK_OPTIONS_USAGE;
-				}
-				if (o->shortname == 'h')
-					return DOCK_OPTIONS_HELP;
-				if (o->shortname == 'v')
-					return DOCK_OPTIONS_VERSION;
-				o->apply(cfg, NULL, why, sizeof(why));
-				given[o - specs] = true;
-			}
-			continue;
-		}
-		if (strcmp(o->name, "help") == 0)
-			return DOCK_OPTIONS_HELP;
-		if (strcmp(o->name, "version") == 0)
-			return DOCK_OPTIONS_VERSION;
-		if (o->meta != NULL && value == NULL) {
-			if (i + 1 >= argc)
-				return fail(err, errlen, name, "needs a value");
-			value = argv[++i];
-		}
-		if (o->apply(cfg, value, why, sizeof(why)) < 0)
-			return fail(err, errlen, name, why);
-		given[o - specs] = true;
-	}
-
-	for (k = 0; k < NSPECS; k++) {
-		const struct option_spec *o = &specs[k];
-		const char *v;
-		bool on;
-
-		if (given[k] || o->no_env)
-			continue;
-		env_name(o, name, sizeof(name));
-		v = env_lookup(envp, name);
-		if (v == NULL)
-			continue;
-		if (o->meta == NULL) {
-			if (env_flag(v, &on) < 0) {
-				snprintf(why, sizeof(why), "expected 1 or 0, got '%.64s'", v);
-				return fail(err, errlen, name, why);
-			}
-			if (on)
-				o->apply(cfg, NULL, why, sizeof(why));
-		} else if (o->repeatable) {
-			if (apply_env_list(cfg, o, v, why, sizeof(why)) < 0)
-				return fail(err, errlen, name, why);
-		} else if (o->apply(cfg, v, why, sizeof(why)) < 0) {
-			return fail(err, errlen, name, why);
-		}
-	}
-
-	if (i >= argc) {
-		snprintf(err, errlen, "no command given (see dock --help)");
-		return DOCK_OPTIONS_USAGE;
-	}
-	if (check_combination(cfg, err, errlen) < 0)
-		return DOCK_OPTIONS_USAGE;
-	cfg->command = &argv[i];
-	return DOCK_OPTIONS_RUN;
-}
-
-size_t dock_options_usage(char *buf, size_t len)
-{
-	size_t used = 0, k;
-	int n;
-
-#define APPEND(...)                                                                   \
-	do {                                                                          \
-		n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0, \
-			     __VA_ARGS__);                                             \
-		if (n > 0)                                                            \
-			used += (size_t)n;                                            \
-	} while (0)
-
-	APPEND("usage: dock [OPTIONS] [--] COMMAND [ARG...]\n\n"
-	       "Runs COMMAND as the main process of a container: forwards signals to it,\n"
-	       "reaps every zombie, and when it ends stops the rest of the process tree\n"
-	       "(SIGTERM, then SIGKILL after --kill-timeout) and exits with its status.\n\n"
-	       "options:\n");
-	for (k = 0; k < NSPECS; k++) {
-		char left[48];
-		const struct option_spec *o = &specs[k];
-
-		if (o->shortname)
-			snprintf(left, sizeof(left), "-%c, --%s%s%s", o->shortname, o->name,
-				 o->meta ? " " : "", o->meta ? o->meta : "");
-		else
-			snprintf(left, sizeof(left), "    --%s%s%s", o->name, o->meta ? " " : "",
-				 o->meta ? o->meta : "");
-		if (strlen(left) > 30)
-			APPEND("  %s\n  %-30s %s\n", left, "", o->help);
-		else
-			APPEND("  %-30s %s\n", left, o->help);
-	}
-	APPEND("\nStatus (web hook, status file): starting, running, then stopped (the command\n"
-	       "exited 0 after --remap-exit, or ended after a stop signal dock forwarded:\n"
-	       "TERM, INT, QUIT) or crashed (anything else: a non-zero exit, a signal nobody\n"
-	       "asked for, a command that could not start).\n");
-	APPEND("\nEvery long option may also be set as DOCK_<NAME> in the environment\n"
-	       "(DOCK_KILL_TIMEOUT=10s, DOCK_THUG=1); a flag on the command line wins.\n"
-	       "Exit status: the command's, 128+N if it died of signal N, 127 command not\n"
-	       "found, 126 not executable, 2 usage error, 1 other failure before start.\n");
-#undef APPEND
-	return used;
-}

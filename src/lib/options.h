@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errmax.h"
 #include "prefix.h"
 #include "status.h"
 #include "url.h"
