@@ -135,7 +135,7 @@ static void begin_shutdown(void)
 
 static void on_child(void)
 {
-	int empty = dock_reaper_reap(&dock.reaper);
+	bool empty = dock_reaper_reap(&dock.reaper) == 1;
 
 	if (!dock.reaper.main_done)
 		dock_signals_job_check_command();
