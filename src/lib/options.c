@@ -150,7 +150,7 @@ static int check_io(struct dock_config *cfg, char *err, size_t errlen)
 			dock_url_redact(cfg->io_text[j], other, sizeof(other));
 			dock_url_redact(cfg->io_text[i], shown, sizeof(shown));
 			snprintf(err, errlen, "--io: at most one interactive stream (tcp, tls, unix), "
-				 "got '%.100s' and '%.100s'", other, shown);
+				 "got '%.90s' and '%.90s'", other, shown);
 			return -1;
 		}
 		/* On a terminal stderr is stdout: nothing tells their lines apart. */
