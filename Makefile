@@ -103,8 +103,10 @@ integration: $(BUILD)/dock
 	@./scripts/deps.sh integration containers
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
 
+# The purity check first: src/lib may make no system call (see the script).
 test:
 	@./scripts/deps.sh build unit integration containers
+	./scripts/check-lib-purity.sh
 	$(MAKE) $(BUILD)/dock $(BUILD)/unit
 	$(BUILD)/unit
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests/integration

@@ -36,9 +36,11 @@ CHILD = ["child", "place_fds", "cloexec_from_3", "dock_signals_restore_for_exec"
 def link():
     os.makedirs(OUT, exist_ok=True)
     subprocess.run(["make", "-s", "--no-print-directory", "build/dock"], cwd=ROOT, check=True)
-    # build/obj/*.o and build/obj/lib/*.o: the pure modules of src/lib too.
-    dirs = [os.path.join(ROOT, "build", "obj"), os.path.join(ROOT, "build", "obj", "lib")]
-    objs = sorted(os.path.join(d, f) for d in dirs for f in os.listdir(d) if f.endswith(".o"))
+    # The objects the Makefile links: one per src/*.c and src/lib/*.c (not
+    # whatever build/obj holds: a module moved or removed leaves its old one).
+    objs = sorted(os.path.join(ROOT, "build", "obj", sub, f[:-2] + ".o")
+                  for sub in ("", "lib") for f in os.listdir(os.path.join(ROOT, "src", sub))
+                  if f.endswith(".c"))
     libdir = "/usr/lib/" + subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
     subprocess.run(["musl-gcc", "-static", "-Wl,--gc-sections", "-Wl,-T," + os.path.join(ROOT, "src", "hot.ld"),
                     "-Wl,-Map," + DOCK + ".map"] + objs + [libdir + "/libbearssl.a", libdir + "/libz.a", "-o", DOCK],

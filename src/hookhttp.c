@@ -86,7 +86,7 @@ static void conn_want(uint32_t events)
 		hook.conn_events = events;
 }
 
-/* What a TLS call that returned DOCK_TLS_WANT_* waits for. */
+/* What a TLS call that returned DOCK_IO_WANT_* waits for. */
 static void tls_want(int r)
 {
 	uint32_t ev = dock_tls_events(hook.tls);

@@ -18,7 +18,7 @@
 #include "wire.h"
 
 static struct {
-	const struct dock_config *cfg;
+	const struct dock_io_settings *s;
 	/* With one destination: it, and how its lines are formatted (NULL:
 	 * bytes pass as they are). */
 	const struct dock_io_target *target;
@@ -33,6 +33,7 @@ static struct {
 	struct dock_wire wire[DOCK_MAX_IO];
 	struct dock_logfile *lf[DOCK_MAX_IO];
 	char names[DOCK_MAX_IO][512];	/* each --io as shown in messages (redacted) */
+	size_t failed;			/* 1 + the --io a set-up error names, or 0 */
 	struct dock_end src_out, src_err, dst_out, dst_err, peer, master;
 	struct dock_pump out, err, in;
 } io;
@@ -46,18 +47,24 @@ static const struct dock_prefix *format_of(const struct dock_prefix *p)
 {
 	if (p->len > 0)
 		return p;
-	return io.cfg->log_timestamps ? &no_prefix : NULL;
+	return io.s->timestamps ? &no_prefix : NULL;
 }
 
-static bool prefixes_differ(const struct dock_config *cfg)
+static bool prefixes_differ(const struct dock_io_settings *s)
 {
-	return cfg->stderr_prefix.len != cfg->stdout_prefix.len ||
-	       memcmp(cfg->stderr_prefix.text, cfg->stdout_prefix.text, cfg->stdout_prefix.len) != 0;
+	return s->stderr_prefix->len != s->stdout_prefix->len ||
+	       memcmp(s->stderr_prefix->text, s->stdout_prefix->text, s->stdout_prefix->len) != 0;
+}
+
+/* The one place a log file is opened. */
+static struct dock_logfile *open_log(const char *path, char *err, size_t errlen)
+{
+	return dock_logfile_open(path, io.s->logfile_cfg, err, errlen);
 }
 
 static void set_timestamps(struct dock_pump *p)
 {
-	p->timestamps = p->prefix != NULL && io.cfg->log_timestamps;
+	p->timestamps = p->prefix != NULL && io.s->timestamps;
 }
 
 static void keep_for_child(int fd)
@@ -197,13 +204,12 @@ static int setup_inherit(struct dock_spawn_io *sio)
 	return 0;
 }
 
-static int setup_file(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
-		      size_t errlen)
+static int setup_file(struct dock_spawn_io *sio, char *err, size_t errlen)
 {
 	struct stat st;
 	int fd;
 
-	io.lf[0] = dock_logfile_open(io.target->url.path, cfg, err, errlen);
+	io.lf[0] = open_log(io.target->url.path, err, errlen);
 	if (io.lf[0] == NULL)
 		return -1;
 	fd = dock_logfile_fd(io.lf[0]);
@@ -212,7 +218,8 @@ static int setup_file(const struct dock_config *cfg, struct dock_spawn_io *sio, 
 		 * itself, exactly as `cmd >>FILE 2>&1`, at the kernel's speed,
 		 * and blocking, as a FIFO's or a terminal's writer expects. */
 		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
-			snprintf(err, errlen, "%s: %s", io.target->url.path, strerror(errno));
+			dock_warn("%s", io.target->url.path);
+			err[0] = '\0';	/* said */
 			return -1;
 		}
 		sio->fd[1] = sio->fd[2] = fd;
@@ -235,22 +242,20 @@ static int setup_file(const struct dock_config *cfg, struct dock_spawn_io *sio, 
 	return pump_output_to(&io.dst_out, sio, err, errlen);
 }
 
-static int setup_datagram(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
-			  size_t errlen)
+static int setup_datagram(struct dock_spawn_io *sio, char *err, size_t errlen)
 {
-	if (dock_wire_connect(io.target, cfg->tls_insecure, cfg->io_connect_timeout_ms, &io.wire[0],
+	if (dock_wire_connect(io.target, io.s->tls_insecure, io.s->connect_timeout_ms, &io.wire[0],
 			      err, errlen) < 0)
 		return -1;
 	dock_end_init(&io.peer, DOCK_END_DGRAM, io.wire[0].fd);
 	return pump_output_to(&io.peer, sio, err, errlen);
 }
 
-static int setup_interactive(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
-			     size_t errlen)
+static int setup_interactive(struct dock_spawn_io *sio, char *err, size_t errlen)
 {
 	int master, slave;
 
-	if (dock_wire_connect(io.target, cfg->tls_insecure, cfg->io_connect_timeout_ms, &io.wire[0],
+	if (dock_wire_connect(io.target, io.s->tls_insecure, io.s->connect_timeout_ms, &io.wire[0],
 			      err, errlen) < 0)
 		return -1;
 	if (dock_pty_open(&master, &slave) < 0) {
@@ -272,13 +277,10 @@ static int setup_interactive(const struct dock_config *cfg, struct dock_spawn_io
 	return 0;
 }
 
-/* Names the --io value in err: a reason alone does not say which peer. */
-static int name_failure(size_t i, char *err, size_t errlen)
+/* The message will name --io i: a reason alone does not say which peer. */
+static int name_failure(size_t i)
 {
-	char why[256];
-
-	snprintf(why, sizeof(why), "%s", err);
-	snprintf(err, errlen, "--io %s: %s", io.names[i], why);
+	io.failed = i + 1;
 	return -1;
 }
 
@@ -302,7 +304,7 @@ static int add_inherited_sink(int fd, unsigned streams, const char *name)
 }
 
 /* A second name for a file already open would rotate it twice over. */
-static int check_same_file(size_t i, char *err, size_t errlen)
+static int check_same_file(size_t i)
 {
 	struct stat a, b;
 	size_t j;
@@ -312,8 +314,7 @@ static int check_same_file(size_t i, char *err, size_t errlen)
 	for (j = 0; j < i; j++)
 		if (io.lf[j] != NULL && fstat(dock_logfile_fd(io.lf[j]), &b) == 0 &&
 		    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
-			snprintf(err, errlen, "--io %s: the same file as --io %s", io.names[i],
-				 io.names[j]);
+			dock_warnx("--io %s: the same file as --io %s", io.names[i], io.names[j]);
 			return -1;
 		}
 	return 0;
@@ -322,10 +323,9 @@ static int check_same_file(size_t i, char *err, size_t errlen)
 /* Destination i of several: its end in the fan-out. Files, and dock's own
  * stdout and stderr, are lossless; network peers lossy. pty: the command's
  * output comes from a terminal. *peer: the end of an interactive peer. */
-static int add_destination(const struct dock_config *cfg, size_t i, bool pty,
-			   struct dock_end **peer, char *err, size_t errlen)
+static int add_destination(size_t i, bool pty, struct dock_end **peer, char *err, size_t errlen)
 {
-	const struct dock_io_target *t = &cfg->io[i];
+	const struct dock_io_target *t = &io.s->targets[i];
 	const unsigned both = DOCK_STREAM_OUT | DOCK_STREAM_ERR;
 	struct dock_end *e;
 
@@ -337,17 +337,22 @@ static int add_destination(const struct dock_config *cfg, size_t i, bool pty,
 			goto nomem;
 		return 0;
 	case DOCK_IO_FILE:
-		io.lf[i] = dock_logfile_open(t->url.path, cfg, err, errlen);
-		if (io.lf[i] == NULL || check_same_file(i, err, errlen) < 0)
+		io.lf[i] = open_log(t->url.path, err, errlen);
+		if (io.lf[i] == NULL)
 			return -1;
+		if (check_same_file(i) < 0) {
+			err[0] = '\0';	/* already said */
+			return -1;
+		}
 		e = dock_fanout_add_sink(DOCK_END_LOGFILE, -1, both, false, io.names[i]);
 		if (e == NULL)
 			goto nomem;
 		e->lf = io.lf[i];
 		return 0;
 	default:
-		if (dock_wire_connect(t, cfg->tls_insecure, cfg->io_connect_timeout_ms, &io.wire[i], err, errlen) < 0)
-			return name_failure(i, err, errlen);
+		if (dock_wire_connect(t, io.s->tls_insecure, io.s->connect_timeout_ms, &io.wire[i], err,
+				      errlen) < 0)
+			return name_failure(i);
 		e = dock_fanout_add_sink(t->kind == DOCK_IO_UDP || t->kind == DOCK_IO_UNIXGRAM ?
 					 DOCK_END_DGRAM :
 					 io.wire[i].tls ? DOCK_END_TLS : DOCK_END_SOCKET,
@@ -368,8 +373,8 @@ nomem:
  * peer; two pipes when stdout and stderr must be told apart (dock's own
  * stdout and stderr as a destination, or a prefix of stderr's own); else
  * one pipe, which keeps their order as 2>&1 does. */
-static int add_sources(const struct dock_config *cfg, struct dock_end *peer,
-		       struct dock_spawn_io *sio, bool apart, char *err, size_t errlen)
+static int add_sources(struct dock_end *peer, struct dock_spawn_io *sio, bool apart, char *err,
+		       size_t errlen)
 {
 	struct dock_end *src, *src2;
 	int r, w, r2, w2, master, slave;
@@ -383,8 +388,8 @@ static int add_sources(const struct dock_config *cfg, struct dock_end *peer,
 		keep_for_child(slave);
 		sio->fd[0] = sio->fd[1] = sio->fd[2] = slave;
 		sio->ctty = true;
-		src = dock_fanout_add_source(master, DOCK_STREAM_OUT, &cfg->stdout_prefix,
-					     cfg->log_timestamps);
+		src = dock_fanout_add_source(master, DOCK_STREAM_OUT, io.s->stdout_prefix,
+					     io.s->timestamps);
 		if (src == NULL)
 			goto fail;
 		dock_fanout_set_input(peer, src, peer_closed);
@@ -394,7 +399,7 @@ static int add_sources(const struct dock_config *cfg, struct dock_end *peer,
 		goto fail;
 	keep_for_child(w);
 	sio->fd[1] = sio->fd[2] = w;
-	src = dock_fanout_add_source(r, DOCK_STREAM_OUT, &cfg->stdout_prefix, cfg->log_timestamps);
+	src = dock_fanout_add_source(r, DOCK_STREAM_OUT, io.s->stdout_prefix, io.s->timestamps);
 	if (src == NULL)
 		goto fail;
 	if (!apart)
@@ -403,7 +408,7 @@ static int add_sources(const struct dock_config *cfg, struct dock_end *peer,
 		goto fail;
 	keep_for_child(w2);
 	sio->fd[2] = w2;
-	src2 = dock_fanout_add_source(r2, DOCK_STREAM_ERR, &cfg->stderr_prefix, cfg->log_timestamps);
+	src2 = dock_fanout_add_source(r2, DOCK_STREAM_ERR, io.s->stderr_prefix, io.s->timestamps);
 	if (src2 == NULL)
 		goto fail;
 	return 0;
@@ -412,57 +417,91 @@ fail:
 	return -1;
 }
 
-static int setup_fanout(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
-			size_t errlen)
+static int setup_fanout(struct dock_spawn_io *sio, char *err, size_t errlen)
 {
+	const struct dock_io_settings *s = io.s;
 	struct dock_end *peer = NULL;
-	bool apart = prefixes_differ(cfg), pty = false;
+	bool apart = prefixes_differ(s), pty = false;
 	size_t i;
 
 	io.fanout = true;
-	for (i = 0; i < cfg->n_io; i++) {
-		apart = apart || cfg->io[i].kind == DOCK_IO_STDIO;
-		pty = pty || interactive_kind(cfg->io[i].kind);
+	for (i = 0; i < s->n; i++) {
+		apart = apart || s->targets[i].kind == DOCK_IO_STDIO;
+		pty = pty || interactive_kind(s->targets[i].kind);
 	}
-	for (i = 0; i < cfg->n_io; i++)
-		if (add_destination(cfg, i, pty, &peer, err, errlen) < 0)
+	for (i = 0; i < s->n; i++)
+		if (add_destination(i, pty, &peer, err, errlen) < 0)
 			return -1;
-	return add_sources(cfg, peer, sio, apart, err, errlen);
+	return add_sources(peer, sio, apart, err, errlen);
 }
 
-int dock_io_setup(const struct dock_config *cfg, struct dock_spawn_io *sio, char *err,
-		  size_t errlen)
+static int setup(struct dock_spawn_io *sio, char *err, size_t errlen)
 {
-	size_t i;
+	const struct dock_io_settings *s = io.s;
 	int r;
 
-	io.cfg = cfg;
-	for (i = 0; i < cfg->n_io; i++)
-		dock_url_redact(cfg->io_text[i], io.names[i], sizeof(io.names[i]));
-	io.prefix = format_of(&cfg->stdout_prefix);
-	io.err_prefix = format_of(&cfg->stderr_prefix);
 	/* "-" alone is dock's own streams, as without --io. */
-	if (cfg->n_io == 0 || (cfg->n_io == 1 && cfg->io[0].kind == DOCK_IO_STDIO)) {
+	if (s->n == 0 || (s->n == 1 && s->targets[0].kind == DOCK_IO_STDIO)) {
 		r = setup_inherit(sio);
 		if (r < 0)
 			snprintf(err, errlen, "pipe: %s", strerror(errno));
 		return r;
 	}
-	if (cfg->n_io > 1 || prefixes_differ(cfg))
-		return setup_fanout(cfg, sio, err, errlen);
-	io.target = &cfg->io[0];
+	if (s->n > 1 || prefixes_differ(s))
+		return setup_fanout(sio, err, errlen);
+	io.target = &s->targets[0];
 	switch (io.target->kind) {
 	case DOCK_IO_FILE:
-		return setup_file(cfg, sio, err, errlen);
+		return setup_file(sio, err, errlen);
 	case DOCK_IO_UDP:
 	case DOCK_IO_UNIXGRAM:
-		r = setup_datagram(cfg, sio, err, errlen);
+		r = setup_datagram(sio, err, errlen);
 		break;
 	default:
-		r = setup_interactive(cfg, sio, err, errlen);
+		r = setup_interactive(sio, err, errlen);
 		break;
 	}
-	return r < 0 ? name_failure(0, err, errlen) : 0;
+	return r < 0 ? name_failure(0) : 0;
+}
+
+int dock_io_setup(const struct dock_io_settings *s, struct dock_spawn_io *sio)
+{
+	char err[DOCK_ERR_MAX] = "";
+	size_t i;
+
+	io.s = s;
+	for (i = 0; i < s->n; i++)
+		dock_url_redact(s->texts[i], io.names[i], sizeof(io.names[i]));
+	io.prefix = format_of(s->stdout_prefix);
+	io.err_prefix = format_of(s->stderr_prefix);
+	if (setup(sio, err, sizeof(err)) == 0)
+		return 0;
+	if (io.failed > 0)
+		dock_warnx("--io %s: %s", io.names[io.failed - 1], err);
+	else if (err[0] != '\0')
+		dock_warnx("%s", err);
+	return -1;
+}
+
+int dock_io_check_targets(const struct dock_io_settings *s)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; s->rotation != NULL && i < s->n; i++) {
+		const char *path = s->targets[i].url.path;
+
+		if (s->targets[i].kind != DOCK_IO_FILE || stat(path, &st) < 0 || S_ISREG(st.st_mode))
+			continue;
+		dock_warnx("%s: needs a regular file; --io %.*s is %s", s->rotation, 256, path,
+			   S_ISDIR(st.st_mode)    ? "a directory"
+			   : S_ISFIFO(st.st_mode) ? "a FIFO"
+			   : S_ISCHR(st.st_mode)  ? "a character device"
+			   : S_ISSOCK(st.st_mode) ? "a socket"
+						  : "not a regular file");
+		return -1;
+	}
+	return 0;
 }
 
 void dock_io_started(pid_t pid)

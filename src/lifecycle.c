@@ -4,7 +4,6 @@
 #include <time.h>
 
 #include "log.h"
-#include "signame.h"
 
 #define MAX_GATES 8
 
@@ -20,22 +19,6 @@ static int ngates;
 static bool exec_done;
 
 static struct dock_status cur = { .state = DOCK_STATE_STARTING };
-
-const char *dock_state_name(enum dock_state s)
-{
-	switch (s) {
-	case DOCK_STATE_STARTING: return "starting";
-	case DOCK_STATE_RUNNING: return "running";
-	case DOCK_STATE_STOPPED: return "stopped";
-	case DOCK_STATE_CRASHED: return "crashed";
-	}
-	return "unknown";
-}
-
-bool dock_state_is_final(enum dock_state s)
-{
-	return s == DOCK_STATE_STOPPED || s == DOCK_STATE_CRASHED;
-}
 
 static int64_t wall_ms(void)
 {
@@ -113,44 +96,4 @@ void dock_lifecycle_ended(int exit_code, int signal, bool stopped)
 const struct dock_status *dock_lifecycle_current(void)
 {
 	return &cur;
-}
-
-int dock_lifecycle_json_fields(struct dock_json *j, const struct dock_status *st)
-{
-	bool final = dock_state_is_final(st->state);
-	char when[48], sig[32];
-	int64_t secs = st->since_ms / 1000, ms = st->since_ms % 1000;
-	time_t t;
-	struct tm tm;
-	size_t n;
-
-	if (ms < 0) {		/* before 1970: floor, so the fraction stays positive */
-		ms += 1000;
-		secs--;
-	}
-	t = (time_t)secs;
-	if (gmtime_r(&t, &tm) == NULL)
-		return -1;
-	n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (n == 0 || n + 6 > sizeof(when))
-		return -1;
-	snprintf(when + n, sizeof(when) - n, ".%03dZ", (int)ms);
-
-	dock_json_key(j, "status");
-	dock_json_string(j, dock_state_name(st->state));
-	dock_json_key(j, "pid");
-	if (st->pid > 0)
-		dock_json_int(j, st->pid);
-	else
-		dock_json_null(j);
-	dock_json_key(j, "exit_code");
-	if (final)
-		dock_json_int(j, st->exit_code);
-	else
-		dock_json_null(j);
-	dock_json_key(j, "signal");
-	dock_json_string(j, final && st->signal > 0 ? dock_signame_name(st->signal, sig, sizeof(sig)) : NULL);
-	dock_json_key(j, "time");
-	dock_json_string(j, when);
-	return 0;
 }

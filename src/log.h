@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "errmax.h"	/* DOCK_ERR_MAX */
+
 extern bool dock_log_debug_on;
 
 /* Marks dock's start: with -d, every line reads "dock: +1234ms ...", the

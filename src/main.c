@@ -56,7 +56,8 @@ static struct {
 	struct dock_watcher sigw;
 	struct dock_timer kill_timer;
 	struct dock_spawn_io sio;
-} d;	/* zero-filled (bss): an initializer would put all of it, the whole
+	struct dock_io_settings io;
+} dock;	/* zero-filled (bss): an initializer would put all of it, the whole
 	 * configuration included, into the binary's data section */
 
 /* A runtime may start dock with 0, 1 or 2 closed. The first pipe dock
@@ -86,33 +87,33 @@ static void strip_own_env(void)
 
 static void on_kill_timer(struct dock_timer *t)
 {
-	if (d.kill_rounds == 0) {
-		char left[256];
+	if (dock.kill_rounds == 0) {
+		char left[DOCK_ERR_MAX];
 
-		dock_tree_describe_left(d.pid1, left, sizeof(left));
+		dock_tree_describe_left(dock.pid1, left, sizeof(left));
 		dock_warnx("processes still running %llu ms after SIGTERM; sending SIGKILL%s",
-			   (unsigned long long)d.cfg.kill_timeout_ms, left);
+			   (unsigned long long)dock.cfg.kill_timeout_ms, left);
 	}
-	if (d.kill_rounds++ == KILL_RETRIES) {
+	if (dock.kill_rounds++ == KILL_RETRIES) {
 		dock_warnx("processes survive SIGKILL; exiting anyway");
-		d.done = true;
+		dock.done = true;
 		return;
 	}
-	dock_tree_signal(SIGKILL, d.pid1, d.reaper.main_pid);
+	dock_tree_signal(SIGKILL, dock.pid1, dock.reaper.main_pid);
 	dock_timer_arm(t, dock_now_ms() + KILL_RETRY_MS);
 }
 
 /* The main command has ended: no more forwarding, and the platform is told. */
 static void main_ended(void)
 {
-	int status = d.reaper.main_status;
+	int status = dock.reaper.main_status;
 
-	d.shutting_down = true;
-	dock_signals_set_target(&d.cfg, 0);
-	dock_debug("main command (pid %d) ended: exit %d%s", (int)d.reaper.main_pid,
-		   dock_status_exit_code(status), d.stop_forwarded ? ", after a stop signal" : "");
+	dock.shutting_down = true;
+	dock_signals_set_target(0);
+	dock_debug("main command (pid %d) ended: exit %d%s", (int)dock.reaper.main_pid,
+		   dock_status_exit_code(status), dock.stop_forwarded ? ", after a stop signal" : "");
 	dock_lifecycle_ended(dock_status_exit_code(status), dock_status_signal(status),
-			     dock_status_stopped(&d.cfg, status, d.stop_forwarded));
+			     dock_status_stopped(dock.cfg.remap_exit, status, dock.stop_forwarded));
 }
 
 static void begin_shutdown(void)
@@ -120,34 +121,34 @@ static void begin_shutdown(void)
 	int n;
 
 	main_ended();
-	n = dock_tree_signal(SIGTERM, d.pid1, d.reaper.main_pid);
+	n = dock_tree_signal(SIGTERM, dock.pid1, dock.reaper.main_pid);
 	/* A stopped process would hold SIGTERM pending until the timeout. */
 	if (n > 0)
-		dock_tree_signal(SIGCONT, d.pid1, d.reaper.main_pid);
-	if (d.pid1)
+		dock_tree_signal(SIGCONT, dock.pid1, dock.reaper.main_pid);
+	if (dock.pid1)
 		dock_debug("sent SIGTERM to every process of the namespace");
 	else
 		dock_debug("sent SIGTERM to %d process(es) of the tree", n);
-	d.kill_timer.cb = on_kill_timer;
-	dock_timer_arm(&d.kill_timer, dock_now_ms() + (int64_t)d.cfg.kill_timeout_ms);
+	dock.kill_timer.cb = on_kill_timer;
+	dock_timer_arm(&dock.kill_timer, dock_now_ms() + (int64_t)dock.cfg.kill_timeout_ms);
 }
 
 static void on_child(void)
 {
-	int empty = dock_reaper_reap(&d.reaper);
+	bool empty = dock_reaper_reap(&dock.reaper) == 1;
 
-	if (!d.reaper.main_done)
+	if (!dock.reaper.main_done)
 		dock_signals_job_check_command();
 
-	if (d.reaper.main_done && !d.shutting_down) {
+	if (dock.reaper.main_done && !dock.shutting_down) {
 		if (empty) {
 			main_ended();
 		} else {
 			begin_shutdown();
 		}
 	}
-	if (d.shutting_down && empty)
-		d.done = true;
+	if (dock.shutting_down && empty)
+		dock.done = true;
 }
 
 static void forward(const struct signalfd_siginfo *si)
@@ -159,22 +160,22 @@ static void forward(const struct signalfd_siginfo *si)
 	 * closed peer, SIGXFSZ past the file-size limit) is dock's business,
 	 * not the command's: the write has failed and dock handles that. */
 	if ((sig == SIGPIPE || sig == SIGXFSZ) && si->ssi_code == SI_USER &&
-	    (pid_t)si->ssi_pid == d.self)
+	    (pid_t)si->ssi_pid == dock.self)
 		return;
 	/* No command (exec failed, dock is telling the hook) or no longer
 	 * one: kill(0, ...) would signal dock's own process group. */
-	if (d.reaper.main_pid <= 0 || d.reaper.main_done) {
+	if (dock.reaper.main_pid <= 0 || dock.reaper.main_done) {
 		dock_debug("signal %d during shutdown: not forwarded", sig);
 		return;
 	}
 	if (sig == SIGCONT && dock_signals_job_continue())
 		return;
-	out = dock_signals_translate(&d.cfg, sig, d.reaper.main_pid);
+	out = dock_signals_translate(sig, dock.reaper.main_pid);
 	if (out == 0) {
 		dock_debug("signal %d dropped", sig);
 		return;
 	}
-	target = d.cfg.signal_group ? -d.reaper.main_pid : d.reaper.main_pid;
+	target = dock.cfg.signal_group ? -dock.reaper.main_pid : dock.reaper.main_pid;
 	dock_debug("forwarding signal %d as %d to %d", sig, out, (int)target);
 	if (kill(target, out) < 0) {
 		if (errno != ESRCH)
@@ -183,7 +184,7 @@ static void forward(const struct signalfd_siginfo *si)
 		/* A stop signal from outside, as --rewrite or --thug made it, or
 		 * one --rewrite made of another: whatever the command does with
 		 * it, its end was asked for. */
-		d.stop_forwarded = true;
+		dock.stop_forwarded = true;
 	}
 	dock_signals_job_forwarded(sig);
 }
@@ -251,8 +252,8 @@ static void drain(bool output)
 	bool io_open = output;
 
 	dock_debug("draining: output for at most %d ms, the web hook for at most %llu ms",
-		   output ? IO_DRAIN_MS : 0, (unsigned long long)d.cfg.web_hook_exit_timeout_ms);
-	dock_hook_drain_until(now + (int64_t)d.cfg.web_hook_exit_timeout_ms);
+		   output ? IO_DRAIN_MS : 0, (unsigned long long)dock.cfg.web_hook_exit_timeout_ms);
+	dock_hook_drain_until(now + (int64_t)dock.cfg.web_hook_exit_timeout_ms);
 	for (;;) {
 		if (io_open && (!dock_io_busy() || dock_now_ms() >= io_until)) {
 			dock_io_close();
@@ -264,126 +265,193 @@ static void drain(bool output)
 	}
 }
 
-int main(int argc, char **argv)
+/* Help and version: printed, with the exit code of the print. */
+static int print_usage(void)
 {
-	char err[512];
-	int code;
-	pid_t pid;
+	size_t len = dock_options_usage(NULL, 0);
+	char *buf = malloc(len + 1);
 
-	d.sio.fd[0] = d.sio.fd[1] = d.sio.fd[2] = -1;
-	dock_log_start();
-	/* Before anything else, so no signal meant for the command is lost. */
-	if (dock_signals_block() < 0) {
-		dock_warn("sigprocmask");
+	if (buf == NULL)
 		return 1;
-	}
-	ensure_std_fds();
-	switch (dock_options_parse(&d.cfg, argc, argv, environ, err, sizeof(err))) {
+	dock_options_usage(buf, len + 1);
+	fputs(buf, stdout);
+	free(buf);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int print_version(void)
+{
+	/* tini's shape, "NAME version X.Y.Z - git.COMMIT": dockerd runs its
+	 * init with --version and shows the COMMIT part in `docker info`. A
+	 * build from outside a git checkout has no commit to name, and then
+	 * prints the version alone. */
+	if (DOCK_COMMIT[0] != '\0')
+		printf("dock version %s - git.%s\n", DOCK_VERSION, DOCK_COMMIT);
+	else
+		printf("dock version %s\n", DOCK_VERSION);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* The command line and DOCK_* variables into dock.cfg, and the settings
+ * each module takes from it. Returns -1 when there is a command to run,
+ * else dock's exit code (help, version, a usage error: 2). */
+static int parse_options(int argc, char **argv)
+{
+	char err[DOCK_ERR_MAX];
+
+	switch (dock_options_parse(&dock.cfg, argc, argv, environ, err, sizeof(err))) {
 	case DOCK_OPTIONS_RUN:
 		break;
-	case DOCK_OPTIONS_HELP: {
-		size_t len = dock_options_usage(NULL, 0);
-		char *buf = malloc(len + 1);
-
-		if (buf == NULL)
-			return 1;
-		dock_options_usage(buf, len + 1);
-		fputs(buf, stdout);
-		free(buf);
-		return fflush(stdout) == 0 ? 0 : 1;
-	}
+	case DOCK_OPTIONS_HELP:
+		return print_usage();
 	case DOCK_OPTIONS_VERSION:
-		/* tini's shape, "NAME version X.Y.Z - git.COMMIT": dockerd runs
-		 * its init with --version and shows the COMMIT part in `docker
-		 * info`. A build from outside a git checkout has no commit to
-		 * name, and then prints the version alone. */
-		if (DOCK_COMMIT[0] != '\0')
-			printf("dock version %s - git.%s\n", DOCK_VERSION, DOCK_COMMIT);
-		else
-			printf("dock version %s\n", DOCK_VERSION);
-		return fflush(stdout) == 0 ? 0 : 1;
+		return print_version();
 	case DOCK_OPTIONS_USAGE:
 		dock_warnx("%s", err);
 		return 2;
 	}
-	dock_log_debug_on = d.cfg.debug;
+	dock_log_debug_on = dock.cfg.debug;
 	strip_own_env();
-	dock_paths_resolve(&d.cfg);
+	dock.io = (struct dock_io_settings){
+		.targets = dock.cfg.io,
+		.texts = dock.cfg.io_text,
+		.n = dock.cfg.n_io,
+		.stdout_prefix = &dock.cfg.stdout_prefix,
+		.stderr_prefix = &dock.cfg.stderr_prefix,
+		.timestamps = dock.cfg.log_timestamps,
+		.tls_insecure = dock.cfg.tls_insecure,
+		.connect_timeout_ms = dock.cfg.io_connect_timeout_ms,
+		.rotation = dock.cfg.log_rotate_ms ? "--log-rotate"
+			    : dock.cfg.log_max_size ? "--log-max-size" : NULL,
+		.logfile_cfg = &dock.cfg,
+	};
+	/* What only the file system can tell is still a usage error. */
+	if (dock_io_check_targets(&dock.io) < 0)
+		return 2;
+	dock_paths_resolve(dock.cfg.io, dock.cfg.n_io, &dock.cfg.status_file);
+	dock_signals_configure(dock.cfg.rewrite, dock.cfg.thug);
+	return -1;
+}
 
-	d.self = getpid();
-	d.pid1 = d.self == 1;
-	if (!d.pid1) {
-		/* Orphans of the tree must come to dock, not to the real init,
-		 * or they could be neither reaped nor stopped by it. */
-		if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-			dock_warn("cannot become a child subreaper; orphans will escape");
-		if (d.cfg.pdeathsig)
-			set_pdeathsig(d.cfg.pdeathsig);
-	}
+/* Who dock is: PID 1, or a subreaper under some other init. */
+static void setup_process(void)
+{
+	dock.self = getpid();
+	dock.pid1 = dock.self == 1;
+	if (dock.pid1)
+		return;
+	/* Orphans of the tree must come to dock, not to the real init, or
+	 * they could be neither reaped nor stopped by it. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		dock_warn("cannot become a child subreaper; orphans will escape");
+	if (dock.cfg.pdeathsig)
+		set_pdeathsig(dock.cfg.pdeathsig);
+}
 
+static int setup_loop(void)
+{
 	if (dock_loop_init() < 0) {
 		dock_warn("epoll");
-		return 1;
+		return -1;
 	}
-	d.sigw.fd = dock_signals_open();
-	d.sigw.cb = on_signalfd;
-	if (d.sigw.fd < 0 || dock_loop_add(&d.sigw, EPOLLIN) < 0) {
+	dock.sigw.fd = dock_signals_open();
+	dock.sigw.cb = on_signalfd;
+	if (dock.sigw.fd < 0 || dock_loop_add(&dock.sigw, EPOLLIN) < 0) {
 		dock_warn("signalfd");
-		return 1;
+		return -1;
 	}
+	return 0;
+}
 
-	if (dock_io_setup(&d.cfg, &d.sio, err, sizeof(err)) < 0) {
-		dock_warnx("%s", err);
-		return 1;
-	}
-	/* Reporters and readiness conditions attach here, before the command
-	 * starts, so they see "starting" and can hold "running" back. */
+/* Reporters and readiness conditions attach before the command starts,
+ * so they see "starting" and can hold "running" back. */
+static int setup_reporters(void)
+{
 	if (dock_hook_setup(&(struct dock_hook_settings){
-		    .url = d.cfg.web_hook != NULL ? &d.cfg.web_hook_url : NULL, .url_text = d.cfg.web_hook,
-		    .headers = d.cfg.web_hook_headers, .n_headers = d.cfg.n_web_hook_headers,
-		    .timeout_ms = d.cfg.web_hook_timeout_ms, .exit_timeout_ms = d.cfg.web_hook_exit_timeout_ms,
-		    .tls_insecure = d.cfg.tls_insecure }) < 0 ||
-	    dock_statusfile_setup(&d.cfg) < 0)
-		return 1;
-	if (dock_ready_setup(&d.cfg) < 0)
-		return 1;
+		    .url = dock.cfg.web_hook != NULL ? &dock.cfg.web_hook_url : NULL, .url_text = dock.cfg.web_hook,
+		    .headers = dock.cfg.web_hook_headers, .n_headers = dock.cfg.n_web_hook_headers,
+		    .timeout_ms = dock.cfg.web_hook_timeout_ms, .exit_timeout_ms = dock.cfg.web_hook_exit_timeout_ms,
+		    .tls_insecure = dock.cfg.tls_insecure }) < 0)
+		return -1;
+	if (dock_statusfile_setup(dock.cfg.status_file) < 0)
+		return -1;
+	if (dock_ready_setup(&dock.cfg) < 0)
+		return -1;
+	return 0;
+}
 
-	pid = dock_spawn(d.cfg.command, &d.sio, &code);
+/* Returns -1 once the command runs, else dock's exit code: it could not be
+ * started (the platform hears of it too: "crashed" with 126 or 127). */
+static int start_command(void)
+{
+	int code;
+	pid_t pid = dock_spawn(dock.cfg.command, &dock.sio, &code);
+
 	if (pid < 0) {
-		/* The platform hears of it too: "crashed" with 126 or 127. */
 		dock_lifecycle_ended(code, 0, false);
 		drain(false);
-		return dock_status_remap(&d.cfg, code);
+		return dock_status_remap(dock.cfg.remap_exit, code);
 	}
-	d.reaper.main_pid = pid;
+	dock.reaper.main_pid = pid;
 	/* The command has its copy of the directory: dock's own would hold a
 	 * mount busy for the container's life. */
 	dock_paths_leave_cwd();
 	/* As PID 1 there is no shell's job to stop (nor would the kernel stop
 	 * init); the command shares dock's terminal unless it has a pty. */
-	if (!d.pid1)
-		dock_signals_job_setup(pid, !d.sio.ctty && d.sio.fd[0] < 0);
-	dock_signals_set_target(&d.cfg, d.cfg.signal_group ? -pid : pid);
-	dock_debug("started %s as pid %d", d.cfg.command[0], (int)pid);
+	if (!dock.pid1)
+		dock_signals_job_setup(pid, !dock.sio.ctty && dock.sio.fd[0] < 0);
+	dock_signals_set_target(dock.cfg.signal_group ? -pid : pid);
+	dock_debug("started %s as pid %d", dock.cfg.command[0], (int)pid);
 	dock_io_started(pid);
 	dock_ready_started(pid);
 	dock_lifecycle_started(pid);
+	return -1;
+}
 
-	while (!d.done) {
+/* Until the tree is gone; then the last output and status go out. Returns
+ * dock's exit code: the command's, after --remap-exit. */
+static int run(void)
+{
+	int code;
+
+	while (!dock.done) {
 		/* With nothing but signals to wait for (no --io, hook, readiness
 		 * or shutdown timer), wait for them directly: forwarding then
 		 * costs two system calls, as in the leanest inits. */
-		if (dock_loop_only(&d.sigw))
+		if (dock_loop_only(&dock.sigw))
 			wait_signal_directly();
 		else
 			dock_loop_run_once();
 	}
 	/* The tree is gone: no more SIGKILL rounds (nor their warnings, which
 	 * would blame processes that are no longer there). */
-	dock_timer_cancel(&d.kill_timer);
+	dock_timer_cancel(&dock.kill_timer);
 	drain(true);
 
-	code = dock_status_exit_code(d.reaper.main_status);
-	dock_debug("exiting with %d (reaped %lu)", code, d.reaper.reaped);
-	return dock_status_remap(&d.cfg, code);
+	code = dock_status_exit_code(dock.reaper.main_status);
+	dock_debug("exiting with %d (reaped %lu)", code, dock.reaper.reaped);
+	return dock_status_remap(dock.cfg.remap_exit, code);
+}
+
+/* Each phase prints its own one-line message when it fails. */
+int main(int argc, char **argv)
+{
+	int code;
+
+	dock.sio.fd[0] = dock.sio.fd[1] = dock.sio.fd[2] = -1;
+	dock_log_start();
+	/* Before anything else, so no signal meant for the command is lost. */
+	if (dock_signals_block() < 0)
+		return 1;
+	ensure_std_fds();
+	code = parse_options(argc, argv);
+	if (code >= 0)
+		return code;
+	setup_process();
+	if (setup_loop() < 0 || dock_io_setup(&dock.io, &dock.sio) < 0 || setup_reporters() < 0)
+		return 1;
+	code = start_command();
+	if (code >= 0)
+		return code;
+	return run();
 }

@@ -100,15 +100,15 @@ static bool absolute(const char *what, const char *rel, char *out, size_t len)
 	return false;
 }
 
-void dock_paths_resolve(struct dock_config *cfg)
+void dock_paths_resolve(struct dock_io_target *targets, size_t n, const char **status_file)
 {
 	char abs[PATH_MAX];
 	size_t i;
 
 	/* Network and socket destinations are connected before dock moves;
 	 * only files are opened again later (rotation reopens by name). */
-	for (i = 0; i < cfg->n_io; i++) {
-		struct dock_io_target *t = &cfg->io[i];
+	for (i = 0; i < n; i++) {
+		struct dock_io_target *t = &targets[i];
 
 		if (t->kind != DOCK_IO_FILE || t->url.path[0] == '/' ||
 		    !absolute("--io", t->url.path, abs, sizeof(abs)))
@@ -118,9 +118,9 @@ void dock_paths_resolve(struct dock_config *cfg)
 		else
 			paths.keep_cwd = true;
 	}
-	if (cfg->status_file != NULL && cfg->status_file[0] != '/' &&
-	    absolute("--status-file", cfg->status_file, paths.status_file, sizeof(paths.status_file)))
-		cfg->status_file = paths.status_file;
+	if (*status_file != NULL && (*status_file)[0] != '/' &&
+	    absolute("--status-file", *status_file, paths.status_file, sizeof(paths.status_file)))
+		*status_file = paths.status_file;
 }
 
 /* A relative SSL_CERT_FILE or SSL_CERT_DIR made absolute in dock's own

@@ -8,13 +8,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "options.h"
+#include "url.h"
 
-/* Before anything opens a file: a relative file --io and --status-file
- * become absolute (cfg then points into this module's storage). A path that
- * cannot be made absolute (no current directory, too long) stays as given,
- * and dock then keeps its directory. Never fails. */
-void dock_paths_resolve(struct dock_config *cfg);
+/* Before anything opens a file: a relative file --io (one of the n
+ * targets, rewritten in place) and --status-file (*status_file, NULL when
+ * none; it then points into this module's storage) become absolute. A path
+ * that cannot be made absolute (no current directory, too long) stays as
+ * given, and dock then keeps its directory. Never fails. */
+void dock_paths_resolve(struct dock_io_target *targets, size_t n, const char **status_file);
 
 /* Pure: dir + "/" + rel into out (rel as is when already absolute). Returns
  * 0, or -1 (ENAMETOOLONG) when it does not fit in len bytes. */

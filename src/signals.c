@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "procfs.h"
+#include "status.h"
 
 /* Masks as the kernel sees them (64 bits). musl's sigprocmask() and
  * sigfillset() leave out signals 32-34, which it reserves for threads and
@@ -24,7 +25,8 @@ static sigset_t handled;
 static const int fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP, SIGSYS };
 
 static volatile sig_atomic_t forward_target;	/* 0: nowhere */
-static const struct dock_config *forward_cfg;
+static const unsigned char *forward_rewrite;
+static bool forward_thug;
 
 /* Signals dock's parent left ignored: the child resets exactly these. */
 static uint64_t inherited_ignored;
@@ -75,8 +77,8 @@ static void on_fault_signal(int sig, siginfo_t *si, void *uc)
 	int out;
 
 	(void)uc;
-	if (si->si_code <= 0 && si->si_pid != getpid() && target != 0 && forward_cfg != NULL) {
-		out = forward_cfg->rewrite[sig];
+	if (si->si_code <= 0 && si->si_pid != getpid() && target != 0 && forward_rewrite != NULL) {
+		out = forward_rewrite[sig];
 		if (out != 0)
 			kill(target, out);
 		return;
@@ -105,12 +107,21 @@ int dock_signals_block(void)
 	/* The signalfd mask is handed to the kernel as is, so the reserved
 	 * signals 32-34 can be added to it by their bits. */
 	((unsigned long *)(void *)&handled)[0] |= 7UL << 31;
-	return raw_sigmask(SIG_BLOCK, &all, &original_mask);
+	if (raw_sigmask(SIG_BLOCK, &all, &original_mask) < 0) {
+		dock_warn("sigprocmask");
+		return -1;
+	}
+	return 0;
 }
 
-void dock_signals_set_target(const struct dock_config *cfg, pid_t target)
+void dock_signals_configure(const unsigned char *rewrite, bool thug)
 {
-	forward_cfg = cfg;
+	forward_rewrite = rewrite;
+	forward_thug = thug;
+}
+
+void dock_signals_set_target(pid_t target)
+{
 	forward_target = target;
 }
 
@@ -246,15 +257,6 @@ bool dock_signals_job_continue(void)
 	return true;
 }
 
-int dock_signals_thug_decide(int sig, uint64_t blocked, uint64_t ignored)
-{
-	if (sig != SIGINT && sig != SIGTERM && sig != SIGQUIT)
-		return sig;
-	if ((blocked | ignored) & dock_procfs_sigbit(sig))
-		return SIGKILL;
-	return sig;
-}
-
 static int thug(int sig, pid_t target)
 {
 	char path[64], buf[4096];
@@ -264,7 +266,7 @@ static int thug(int sig, pid_t target)
 
 	/* Only the stop signals are ever turned into KILL: the others need no
 	 * open and read of /proc for each one forwarded. */
-	if (sig != SIGINT && sig != SIGTERM && sig != SIGQUIT)
+	if (!dock_status_is_stop_signal(sig))
 		return sig;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)target);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -285,15 +287,16 @@ static int thug(int sig, pid_t target)
 	close(fd);
 	if (n <= 0 || dock_procfs_parse_sigmasks(buf, (size_t)n, &m) < 0)
 		return sig;
-	return dock_signals_thug_decide(sig, m.blocked, m.ignored);
+	return dock_status_thug(sig, m.blocked, m.ignored);
 }
 
-int dock_signals_translate(const struct dock_config *cfg, int sig, pid_t target)
+int dock_signals_translate(int sig, pid_t target)
 {
 	if (sig <= 0 || sig >= _NSIG)
 		return 0;
-	sig = cfg->rewrite[sig];
-	if (sig != 0 && cfg->thug)
+	if (forward_rewrite != NULL)
+		sig = forward_rewrite[sig];
+	if (sig != 0 && forward_thug)
 		sig = thug(sig, target);
 	return sig;
 }

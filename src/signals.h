@@ -8,16 +8,18 @@
 #include <sys/signalfd.h>
 #include <sys/types.h>
 
-#include "options.h"
-
 /* Blocks every signal dock handles (all but the fault signals, which must
  * stay deliverable so a bug in dock is a crash, not a hang) and saves the
- * original mask for the command. Returns 0 or -1. */
+ * original mask for the command. Returns 0, or -1 after a message. */
 int dock_signals_block(void);
 
 /* Where a plain signal that arrives as a fault signal (SEGV, ABRT...,
  * sent with kill) is forwarded: the command (or -pgid), or 0 for nowhere. */
-void dock_signals_set_target(const struct dock_config *cfg, pid_t target);
+void dock_signals_set_target(pid_t target);
+
+/* What forwarding applies: rewrite[s] is what signal s becomes (0 drops
+ * it; the table must outlive dock's use of it), and --thug. */
+void dock_signals_configure(const unsigned char *rewrite, bool thug);
 
 /* Waits for one handled signal and describes it as the signalfd would.
  * Returns 0, or -1 (EINTR: a fault signal's handler ran). For a loop that
@@ -33,7 +35,7 @@ void dock_signals_restore_for_exec(void);
 /* The signal a received sig becomes for the command: --rewrite first, then
  * --thug (INT/TERM/QUIT the command blocks or ignores becomes KILL). Returns 0
  * when the signal is dropped. */
-int dock_signals_translate(const struct dock_config *cfg, int sig, pid_t target);
+int dock_signals_translate(int sig, pid_t target);
 
 /* A stop that comes from a terminal (TSTP, TTIN, TTOU): in a shell's job,
  * dock stops with the command on these, and continues on SIGCONT. */
@@ -56,8 +58,5 @@ void dock_signals_job_check_command(void);
  * made dock the foreground. Returns true when dock had stopped itself and
  * the SIGCONT went to the command's whole group (no forwarding needed). */
 bool dock_signals_job_continue(void);
-
-/* Pure part of --thug: given the command's /proc masks, what sig becomes. */
-int dock_signals_thug_decide(int sig, uint64_t blocked, uint64_t ignored);
 
 #endif

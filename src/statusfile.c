@@ -23,7 +23,7 @@ static struct {
 	int setup_errno;	/* the first write's failure, for setup */
 	const char *failed;	/* the path a failed write stopped at */
 	const char *found;	/* what was in the way, or NULL */
-} sf = { .dirfd = -1 };
+} statusfile = { .dirfd = -1 };
 
 ssize_t dock_statusfile_format(const struct dock_status *st, char *buf, size_t len)
 {
@@ -35,7 +35,7 @@ ssize_t dock_statusfile_format(const struct dock_status *st, char *buf, size_t l
 		return -1;
 	dock_json_init(&j, buf, len - 1);
 	dock_json_begin_object(&j);
-	if (dock_lifecycle_json_fields(&j, st) < 0)
+	if (dock_state_json_fields(&j, st) < 0)
 		return -1;
 	dock_json_end_object(&j);
 	n = dock_json_finish(&j);
@@ -47,7 +47,7 @@ ssize_t dock_statusfile_format(const struct dock_status *st, char *buf, size_t l
 }
 
 /* Writes doc to PATH.tmp and renames it over PATH. Returns 0, or -1 with
- * errno set, sf.failed naming the path that failed, and the temporary file
+ * errno set, statusfile.failed naming the path that failed, and the temporary file
  * removed. No fsync: the file describes a running process, so after a
  * crash of the machine it is stale whatever its content, and a sync could
  * stall the loop on a busy disk.
@@ -65,15 +65,15 @@ static int replace_file(const char *doc, size_t n)
 	size_t off = 0;
 	int fd, saved;
 
-	sf.failed = sf.tmp;
-	sf.found = NULL;
-	if (unlinkat(sf.dirfd, sf.tmpname, 0) < 0 && errno == EISDIR)
-		(void)unlinkat(sf.dirfd, sf.tmpname, AT_REMOVEDIR);	/* only if empty */
-	fd = openat(sf.dirfd, sf.tmpname,
+	statusfile.failed = statusfile.tmp;
+	statusfile.found = NULL;
+	if (unlinkat(statusfile.dirfd, statusfile.tmpname, 0) < 0 && errno == EISDIR)
+		(void)unlinkat(statusfile.dirfd, statusfile.tmpname, AT_REMOVEDIR);	/* only if empty */
+	fd = openat(statusfile.dirfd, statusfile.tmpname,
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, 0644);
 	if (fd < 0) {
-		if (errno == EEXIST && fstatat(sf.dirfd, sf.tmpname, &st, AT_SYMLINK_NOFOLLOW) == 0)
-			sf.found = dock_log_file_kind(st.st_mode);
+		if (errno == EEXIST && fstatat(statusfile.dirfd, statusfile.tmpname, &st, AT_SYMLINK_NOFOLLOW) == 0)
+			statusfile.found = dock_log_file_kind(st.st_mode);
 		return -1;	/* nothing of ours to remove */
 	}
 	while (off < n) {
@@ -94,31 +94,31 @@ static int replace_file(const char *doc, size_t n)
 		goto fail;
 	}
 	fd = -1;
-	sf.failed = sf.path;
-	if (fstatat(sf.dirfd, sf.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
-		sf.found = dock_log_file_kind(st.st_mode);
+	statusfile.failed = statusfile.path;
+	if (fstatat(statusfile.dirfd, statusfile.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+		statusfile.found = dock_log_file_kind(st.st_mode);
 		errno = EEXIST;
 		goto fail;
 	}
-	if (renameat(sf.dirfd, sf.tmpname, sf.dirfd, sf.name) < 0)
+	if (renameat(statusfile.dirfd, statusfile.tmpname, statusfile.dirfd, statusfile.name) < 0)
 		goto fail;
 	return 0;
 fail:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
-	(void)unlinkat(sf.dirfd, sf.tmpname, 0);
+	(void)unlinkat(statusfile.dirfd, statusfile.tmpname, 0);
 	errno = saved;
 	return -1;
 }
 
 static void warn_failure(const char *what)
 {
-	if (sf.found != NULL)
-		dock_warnx("--status-file %s: %s: %s is %s, not a regular file; left alone", sf.path, what,
-			   sf.failed, sf.found);
+	if (statusfile.found != NULL)
+		dock_warnx("--status-file %s: %s: %s is %s, not a regular file; left alone", statusfile.path, what,
+			   statusfile.failed, statusfile.found);
 	else
-		dock_warn("--status-file %s: %s: %s", sf.path, what, sf.failed);
+		dock_warn("--status-file %s: %s: %s", statusfile.path, what, statusfile.failed);
 }
 
 static void on_status(const struct dock_status *st, void *ctx)
@@ -127,20 +127,19 @@ static void on_status(const struct dock_status *st, void *ctx)
 	ssize_t n;
 
 	(void)ctx;
+	/* The buffer holds the largest document (the unit test of the format
+	 * checks it): n < 0 is not expected, and would be one more failed write. */
 	n = dock_statusfile_format(st, doc, sizeof(doc));
 	if (n < 0) {
-		/* The buffer is sized for the largest document: a broken
-		 * invariant, but not one worth stopping the command for. */
-		dock_warnx("--status-file %s: cannot format status '%s'", sf.path,
-			   dock_state_name(st->state));
+		errno = EOVERFLOW;
+		statusfile.failed = statusfile.path;
+		statusfile.found = NULL;
+	} else if (replace_file(doc, (size_t)n) == 0) {
+		dock_debug("status file %s: %s", statusfile.path, dock_state_name(st->state));
 		return;
 	}
-	if (replace_file(doc, (size_t)n) == 0) {
-		dock_debug("status file %s: %s", sf.path, dock_state_name(st->state));
-		return;
-	}
-	if (!sf.started) {
-		sf.setup_errno = errno;
+	if (!statusfile.started) {
+		statusfile.setup_errno = errno;
 		return;
 	}
 	snprintf(what, sizeof(what), "cannot write status '%s'", dock_state_name(st->state));
@@ -155,48 +154,48 @@ static void on_status(const struct dock_status *st, void *ctx)
 static int open_dir(void)
 {
 	char dir[PATH_MAX];
-	const char *slash = strrchr(sf.path, '/');
-	const char *name = slash ? slash + 1 : sf.path;
+	const char *slash = strrchr(statusfile.path, '/');
+	const char *name = slash ? slash + 1 : statusfile.path;
 	struct stat st;
 
 	if (slash == NULL)
 		strcpy(dir, ".");
-	else if (slash == sf.path)
+	else if (slash == statusfile.path)
 		strcpy(dir, "/");
-	else if ((size_t)(slash - sf.path) < sizeof(dir))
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - sf.path), sf.path);
+	else if ((size_t)(slash - statusfile.path) < sizeof(dir))
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - statusfile.path), statusfile.path);
 	else
 		goto toolong;
 	if (name[0] == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-		dock_warnx("--status-file %s: is a directory, not a regular file", sf.path);
+		dock_warnx("--status-file %s: is a directory, not a regular file", statusfile.path);
 		return -1;
 	}
 	if (strlen(name) + 5 > NAME_MAX + 1)
 		goto toolong;
-	strcpy(sf.name, name);
-	snprintf(sf.tmpname, sizeof(sf.tmpname), "%s.tmp", name);
-	sf.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
-	if (sf.dirfd < 0) {
-		dock_warn("--status-file %s: cannot open its directory %s", sf.path, dir);
+	strcpy(statusfile.name, name);
+	snprintf(statusfile.tmpname, sizeof(statusfile.tmpname), "%s.tmp", name);
+	statusfile.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+	if (statusfile.dirfd < 0) {
+		dock_warn("--status-file %s: cannot open its directory %s", statusfile.path, dir);
 		return -1;
 	}
-	if (fstatat(sf.dirfd, sf.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
-		dock_warnx("--status-file %s: is %s, not a regular file", sf.path, dock_log_file_kind(st.st_mode));
+	if (fstatat(statusfile.dirfd, statusfile.name, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode)) {
+		dock_warnx("--status-file %s: is %s, not a regular file", statusfile.path, dock_log_file_kind(st.st_mode));
 		return -1;
 	}
 	return 0;
 toolong:
-	dock_warnx("--status-file %.64s...: path too long", sf.path);
+	dock_warnx("--status-file %.64s...: path too long", statusfile.path);
 	return -1;
 }
 
-int dock_statusfile_setup(const struct dock_config *cfg)
+int dock_statusfile_setup(const char *path)
 {
-	if (cfg->status_file == NULL)
+	if (path == NULL)
 		return 0;
-	sf.path = cfg->status_file;
-	if ((size_t)snprintf(sf.tmp, sizeof(sf.tmp), "%s.tmp", sf.path) >= sizeof(sf.tmp)) {
-		dock_warnx("--status-file %.64s...: path too long", sf.path);
+	statusfile.path = path;
+	if ((size_t)snprintf(statusfile.tmp, sizeof(statusfile.tmp), "%s.tmp", statusfile.path) >= sizeof(statusfile.tmp)) {
+		dock_warnx("--status-file %.64s...: path too long", statusfile.path);
 		return -1;
 	}
 	if (open_dir() < 0)
@@ -208,9 +207,9 @@ int dock_statusfile_setup(const struct dock_config *cfg)
 		dock_warnx("--status-file: too many status reporters");
 		return -1;
 	}
-	sf.started = true;
-	if (sf.setup_errno != 0) {
-		errno = sf.setup_errno;
+	statusfile.started = true;
+	if (statusfile.setup_errno != 0) {
+		errno = statusfile.setup_errno;
 		warn_failure("cannot write");
 		return -1;
 	}

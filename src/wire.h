@@ -20,11 +20,14 @@ struct dock_wire {
 	struct dock_tls *tls;	/* NULL unless DOCK_IO_TLS */
 };
 
-/* Connects to a network --io target before the command starts, within
- * timeout_ms for everything (resolution, TCP and TLS handshakes). A stream
- * peer (tcp, tls, unix) that refuses or is missing is tried again with
- * backoff until then. Returns 0, or -1 with the last reason in err
- * (refused, timed out, certificate...). */
+/* Connects to a network --io target before the command starts. timeout_ms
+ * bounds the connects, the TLS handshake and the retries: a stream peer
+ * (tcp, tls, unix) that refuses or is missing is tried again with backoff
+ * until then. It does not bound name resolution: getaddrinfo blocks, for as
+ * long as the resolver's own timeouts allow (resolv.conf's timeout and
+ * attempts: 5 s and 2 by default), and a try that has begun runs to its
+ * end. Returns 0, or -1 with the last reason in err (refused, timed
+ * out, certificate...). */
 int dock_wire_connect(const struct dock_io_target *t, bool tls_insecure, uint64_t timeout_ms,
 		      struct dock_wire *w, char *err, size_t errlen);
 

@@ -51,7 +51,7 @@ ssize_t dock_hook_format_body(const struct dock_status *st, const struct dock_ho
 	dock_json_begin_object(&j);
 	dock_json_key(&j, "ps");
 	dock_json_begin_object(&j);
-	if (dock_lifecycle_json_fields(&j, st) < 0)
+	if (dock_state_json_fields(&j, st) < 0)
 		return -1;
 	dock_json_key(&j, "net_interfaces");
 	dock_json_begin_array(&j);

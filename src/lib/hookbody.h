@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#include "lifecycle.h"
+#include "state.h"
 
 /* One network interface as the body shows it: its first IPv4 address and
  * its first IPv6 one (a global one preferred over a link-local one), each
@@ -36,7 +36,7 @@ void dock_hook_iface_add(struct dock_hook_iface *ifs, size_t *n, size_t max, con
 /* The request body for st and the interfaces given,
  * {"ps":{"status":...,"pid":...,"exit_code":...,"signal":...,"time":...,
  *        "net_interfaces":[{"name":...,"ipv4":...,"ipv6":...}]}}
- * with the fields of dock_lifecycle_json_fields (null for an empty
+ * with the fields of dock_state_json_fields (null for an empty
  * address). Returns the length, or -1 when buf is too small (never a
  * truncated body). */
 ssize_t dock_hook_format_body(const struct dock_status *st, const struct dock_hook_iface *ifs, size_t n,

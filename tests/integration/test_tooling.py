@@ -89,3 +89,48 @@ def test_unit_usage_errors():
     res = _unit("-h")
     assert res.returncode == 0
     assert "usage: unit" in res.stdout
+
+
+PURITY = ROOT / "scripts" / "check-lib-purity.sh"
+
+
+def _purity(lib):
+    return subprocess.run([str(PURITY), str(lib)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_lib_purity_passes_on_src_lib():
+    res = _purity(ROOT / "src" / "lib")
+    assert res.returncode == 0, res.stderr
+    assert "is pure" in res.stdout
+
+
+@pytest.mark.parametrize("name,code,why", [
+    # a system call, reached through a header the check allows for its types
+    ("planted.c", '#include <sys/socket.h>\nint dock_planted(int fd) { return (int)send(fd, "x", 1, 0); }\n',
+     "calls send, not a pure libc function"),
+    # a system-call header, even unused
+    ("planted.c", "#include <unistd.h>\nint dock_planted(void);\nint dock_planted(void) { return 0; }\n",
+     "unistd.h> (a system-call header)"),
+    # the log (or any I/O module of src/)
+    ("planted.h", '#include "log.h"\n', 'includes "log.h", which is not in'),
+    # a dock_ function defined outside the directory: the loop
+    ("planted.c", "void dock_loop_run_once(void);\nvoid dock_planted(void);\n"
+     "void dock_planted(void) { dock_loop_run_once(); }\n",
+     "calls dock_loop_run_once, which is not defined in"),
+    # stdio that writes is not pure either
+    ("planted.c", '#include <stdio.h>\nvoid dock_planted(void);\nvoid dock_planted(void) { puts("x"); }\n',
+     "calls puts, not a pure libc function"),
+])
+def test_lib_purity_fails_on_a_planted_violation(tmp_path, name, code, why):
+    """A copy of src/lib passes; the same copy with one planted file fails,
+    naming the file and what it does wrong: the check is generic (any new
+    file is checked), not a list of modules."""
+    import shutil
+    lib = tmp_path / "lib"
+    shutil.copytree(ROOT / "src" / "lib", lib)
+    assert _purity(lib).returncode == 0
+    (lib / name).write_text(code)
+    res = _purity(lib)
+    assert res.returncode == 1, res
+    assert f"{lib / name}" in res.stderr and why in res.stderr, res.stderr

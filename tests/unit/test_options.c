@@ -6,7 +6,7 @@
 #include "unit.h"
 
 static struct dock_config cfg;
-static char err[512];
+static char err[DOCK_ERR_MAX];
 
 /* Parses a NULL-terminated list of words, with env (may be NULL). */
 static int parse_env(char **env, ...)
@@ -201,6 +201,10 @@ UNIT_SUITE(test_options)
 	CHECK(strstr(err, "at most 8") != NULL);
 	CHECK_EQ_INT(parse("--io", "-", "--log-rotate", "1h", "x"), DOCK_OPTIONS_USAGE);
 	CHECK_EQ_INT(parse("--io", "-", "--io", "a.log", "--log-rotate", "1h", "x"), DOCK_OPTIONS_RUN);
+	/* The parser reads no file system: what the path is (a FIFO, a device
+	 * cannot be rotated) is io.c's check, before anything is opened. */
+	CHECK_EQ_INT(parse("--io", "/dev/null", "--log-rotate", "1h", "x"), DOCK_OPTIONS_RUN);
+	CHECK_EQ_INT(parse("--io", "/", "--log-max-size", "1M", "x"), DOCK_OPTIONS_RUN);
 	CHECK_EQ_INT(parse("--io", "", "x"), DOCK_OPTIONS_USAGE);
 	CHECK(strstr(err, "--io") && strstr(err, "non-empty"));
 	{

@@ -22,10 +22,10 @@ UNIT_SUITE(test_status)
 	CHECK_EQ_INT(dock_status_signal(3 << 8), 0);
 
 	CHECK_EQ_INT(dock_options_parse(&cfg, 6, argv, env, err, sizeof(err)), DOCK_OPTIONS_RUN);
-	CHECK_EQ_INT(dock_status_remap(&cfg, 143), 0);
-	CHECK_EQ_INT(dock_status_remap(&cfg, 3), 7);
-	CHECK_EQ_INT(dock_status_remap(&cfg, 4), 4);
-	CHECK_EQ_INT(dock_status_remap(&cfg, 0), 0);
+	CHECK_EQ_INT(dock_status_remap(cfg.remap_exit, 143), 0);
+	CHECK_EQ_INT(dock_status_remap(cfg.remap_exit, 3), 7);
+	CHECK_EQ_INT(dock_status_remap(cfg.remap_exit, 4), 4);
+	CHECK_EQ_INT(dock_status_remap(cfg.remap_exit, 0), 0);
 
 	/* stopped or crashed */
 	CHECK(dock_status_is_stop_signal(SIGTERM));
@@ -34,12 +34,12 @@ UNIT_SUITE(test_status)
 	CHECK(!dock_status_is_stop_signal(SIGHUP));
 	CHECK(!dock_status_is_stop_signal(SIGKILL));
 	CHECK(!dock_status_is_stop_signal(SIGUSR1));
-	CHECK(dock_status_stopped(&cfg, 0, false));		/* exit 0 */
-	CHECK(!dock_status_stopped(&cfg, 1 << 8, false));	/* exit 1 */
-	CHECK(!dock_status_stopped(&cfg, 3 << 8, false));	/* exit 3, remapped to 7 */
-	CHECK(dock_status_stopped(&cfg, 3 << 8, true));		/* after a stop signal: any code */
-	CHECK(dock_status_stopped(&cfg, SIGTERM, false));	/* 143 remapped to 0 */
-	CHECK(!dock_status_stopped(&cfg, SIGKILL, false));	/* an OOM kill, say */
-	CHECK(dock_status_stopped(&cfg, SIGKILL, true));	/* --thug made the stop a KILL */
-	CHECK(!dock_status_stopped(&cfg, SIGSEGV | 0x80, false));
+	CHECK(dock_status_stopped(cfg.remap_exit, 0, false));		/* exit 0 */
+	CHECK(!dock_status_stopped(cfg.remap_exit, 1 << 8, false));	/* exit 1 */
+	CHECK(!dock_status_stopped(cfg.remap_exit, 3 << 8, false));	/* exit 3, remapped to 7 */
+	CHECK(dock_status_stopped(cfg.remap_exit, 3 << 8, true));		/* after a stop signal: any code */
+	CHECK(dock_status_stopped(cfg.remap_exit, SIGTERM, false));	/* 143 remapped to 0 */
+	CHECK(!dock_status_stopped(cfg.remap_exit, SIGKILL, false));	/* an OOM kill, say */
+	CHECK(dock_status_stopped(cfg.remap_exit, SIGKILL, true));	/* --thug made the stop a KILL */
+	CHECK(!dock_status_stopped(cfg.remap_exit, SIGSEGV | 0x80, false));
 }

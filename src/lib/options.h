@@ -8,7 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errmax.h"
 #include "prefix.h"
+#include "status.h"
 #include "url.h"
 
 #define DOCK_DEFAULT_KILL_TIMEOUT_MS 5000ULL
@@ -29,7 +31,7 @@ struct dock_config {
 	/* rewrite[s] is what signal s becomes when forwarded; 0 drops it. */
 	unsigned char rewrite[_NSIG];
 	/* remap_exit[c] is the exit code that replaces c, or -1 for none. */
-	int16_t remap_exit[256];
+	int16_t remap_exit[DOCK_STATUS_CODES];
 
 	/* I/O (--io, --io-connect-timeout, --stdout-prefix, --stderr-prefix, --log-timestamps,
 	 * --tls-insecure), parsed: nothing downstream parses them again. */
