@@ -68,16 +68,6 @@ static struct {
 	bool warned_proc;
 } ready_port = { .gate = -1 };
 
-static bool in_set(uint64_t inode, const uint64_t *set, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (set[i] == inode)
-			return true;
-	return false;
-}
-
 static void stop_probing(void)
 {
 	dock_timer_cancel(&ready_port.probe);
@@ -94,7 +84,7 @@ static int owned_by_tree(struct dock_ready_found *f, int64_t now, pid_t *holder)
 	/* Sockets all found outside the tree already (a quick probe sees some
 	 * of what a full one saw): a /proc walk per probe would cost far more
 	 * than the probe. */
-	for (i = 0; i < f->n && in_set(f->inodes[i], ready_port.checked, ready_port.nchecked); i++)
+	for (i = 0; i < f->n && dock_tree_inode_in(f->inodes[i], ready_port.checked, ready_port.nchecked); i++)
 		;
 	if (i == f->n && now - ready_port.checked_ms < STRICT_RECHECK_MS)
 		return 0;

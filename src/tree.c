@@ -203,7 +203,7 @@ void dock_tree_describe_left(bool pid1, char *buf, size_t len)
 	dock_tree_format_named(named, n, total, buf, len);
 }
 
-static bool in_set(uint64_t inode, const uint64_t *set, size_t n)
+bool dock_tree_inode_in(uint64_t inode, const uint64_t *set, size_t n)
 {
 	size_t i;
 
@@ -242,7 +242,7 @@ static bool pid_holds(pid_t pid, const uint64_t *inodes, size_t n)
 		if (len <= 0 || (size_t)len == sizeof(target))
 			continue;
 		held = dock_procfs_parse_socket_link(target, (size_t)len, &ino) == 0 &&
-		       in_set(ino, inodes, n);
+		       dock_tree_inode_in(ino, inodes, n);
 	}
 	closedir(d);
 	return held;

@@ -35,6 +35,10 @@ pid_t dock_tree_self(void);
  * processes were signalled, as far as known, or -1. */
 int dock_tree_signal(int sig, bool pid1, pid_t fallback_pgrp);
 
+/* Whether inode is one of the n in set (socket inodes, as sock_diag and
+ * /proc/PID/fd name them). */
+bool dock_tree_inode_in(uint64_t inode, const uint64_t *set, size_t n);
+
 /* Whether a process of dock's tree has an fd on one of the sockets (inode
  * numbers): 1, with its pid in *holder; 0 when none has (a process whose fds
  * dock may not read holds none as far as dock knows); -1 when /proc cannot
