@@ -32,10 +32,20 @@ static struct {
 	int nchild;
 	struct dock_wire wire[DOCK_MAX_IO];
 	struct dock_logfile *lf[DOCK_MAX_IO];
+	struct dock_logfile_settings log_settings;	/* the same for every file */
 	char names[DOCK_MAX_IO][512];	/* each --io as shown in messages (redacted) */
 	struct dock_end src_out, src_err, dst_out, dst_err, peer, master;
 	struct dock_pump out, err, in;
 } io;
+
+/* What a log file takes of the configuration. */
+static const struct dock_logfile_settings *log_settings(const struct dock_config *cfg)
+{
+	io.log_settings.period_ms = cfg->log_rotate_ms;
+	io.log_settings.max_size = cfg->log_max_size;
+	io.log_settings.keep = cfg->log_keep;
+	return &io.log_settings;
+}
 
 /* An empty prefix: lines get only their stamp (--log-timestamps alone). */
 static const struct dock_prefix no_prefix;
@@ -203,7 +213,7 @@ static int setup_file(const struct dock_config *cfg, struct dock_spawn_io *sio, 
 	struct stat st;
 	int fd;
 
-	io.lf[0] = dock_logfile_open(io.target->url.path, cfg, err, errlen);
+	io.lf[0] = dock_logfile_open(io.target->url.path, log_settings(cfg), err, errlen);
 	if (io.lf[0] == NULL)
 		return -1;
 	fd = dock_logfile_fd(io.lf[0]);
@@ -337,7 +347,7 @@ static int add_destination(const struct dock_config *cfg, size_t i, bool pty,
 			goto nomem;
 		return 0;
 	case DOCK_IO_FILE:
-		io.lf[i] = dock_logfile_open(t->url.path, cfg, err, errlen);
+		io.lf[i] = dock_logfile_open(t->url.path, log_settings(cfg), err, errlen);
 		if (io.lf[i] == NULL || check_same_file(i, err, errlen) < 0)
 			return -1;
 		e = dock_fanout_add_sink(DOCK_END_LOGFILE, -1, both, false, io.names[i]);

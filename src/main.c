@@ -136,6 +136,11 @@ static void on_child(void)
 {
 	int empty = dock_reaper_reap(&d.reaper);
 
+	/* dock's own helpers (a log compressor) are waited for by the drain,
+	 * within its bound, not by the tree's shutdown. */
+	if (!empty && d.reaper.main_done)
+		empty = dock_tree_only_spared();
+
 	if (!d.reaper.main_done)
 		dock_signals_job_check_command();
 

@@ -31,6 +31,19 @@ pid_t dock_tree_self(void);
  * processes were signalled, as far as known, or -1. */
 int dock_tree_signal(int sig, bool pid1, pid_t fallback_pgrp);
 
+/* dock's own helper processes (a log compressor) are not the command's
+ * tree: the shutdown neither waits for them nor signals them where it
+ * signals one by one (as PID 1 kill(-1) reaches them too, and they keep
+ * SIGTERM blocked). on: the helper starts; off: dock is done with it. At
+ * most DOCK_TREE_SPARED at once; more are treated as the tree's. */
+#define DOCK_TREE_SPARED 8
+void dock_tree_spare(pid_t pid, bool on);
+
+/* After a reap that left children: true when every child dock has left is
+ * a spared helper, so the tree counts as empty. Reads /proc only while a
+ * helper runs; false when /proc cannot tell. */
+bool dock_tree_only_spared(void);
+
 /* How many leftovers a message names; the rest are counted. */
 #define DOCK_TREE_NAMED 5
 

@@ -315,7 +315,7 @@ UNIT_SUITE(test_rotate_logfile)
 {
 	static char expect[1 << 16], got[1 << 16];
 	static char names[16][256];
-	struct dock_config cfg;
+	struct dock_logfile_settings cfg;
 	struct dock_logfile *lf;
 	char path[128], err[256], line[64];
 	size_t elen = 0, glen = 0, n, i;
@@ -331,8 +331,8 @@ UNIT_SUITE(test_rotate_logfile)
 	/* Size rotation at line ends, by write and by splice, every byte once
 	 * and in order across the archives and the live file. */
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.log_keep = 100;
-	cfg.log_max_size = 1000;
+	cfg.keep = 100;
+	cfg.max_size = 1000;
 	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
 	CHECK(lf != NULL);
 	if (lf == NULL) {
@@ -411,7 +411,7 @@ UNIT_SUITE(test_rotate_logfile)
 		snprintf(other, sizeof(other), "%s/app.log2_20200101000000.gz", scratch_dir);
 		fd = open(other, O_WRONLY | O_CREAT, 0600);
 		close(fd);
-		cfg.log_keep = 2;
+		cfg.keep = 2;
 		lf = dock_logfile_open(path, &cfg, err, sizeof(err));
 		CHECK(lf != NULL);
 		if (lf) {
@@ -474,7 +474,7 @@ UNIT_SUITE(test_rotate_logfile)
 UNIT_SUITE(test_rotate_recovery)
 {
 	static char names[16][256];
-	struct dock_config cfg;
+	struct dock_logfile_settings cfg;
 	struct dock_logfile *lf;
 	char path[128], p[512], err[256], got[256];
 	size_t n, glen;
@@ -498,8 +498,8 @@ UNIT_SUITE(test_rotate_recovery)
 	close(fd);
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.log_keep = 5;
-	cfg.log_rotate_ms = 3600 * 1000;
+	cfg.keep = 5;
+	cfg.period_ms = 3600 * 1000;
 	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
 	CHECK(lf != NULL);
 	if (lf) {
@@ -528,7 +528,7 @@ UNIT_SUITE(test_rotate_cut_short)
 {
 	static char names[16][256];
 	static char got[8192], expect[8192];
-	struct dock_config cfg;
+	struct dock_logfile_settings cfg;
 	struct dock_logfile *lf;
 	char path[128], err[256], line[64];
 	size_t n, i, glen = 0, elen = 0;
@@ -538,8 +538,8 @@ UNIT_SUITE(test_rotate_cut_short)
 	make_scratch();
 	snprintf(path, sizeof(path), "%s/app.log", scratch_dir);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.log_keep = 10;
-	cfg.log_max_size = 500;
+	cfg.keep = 10;
+	cfg.max_size = 500;
 	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
 	CHECK(lf != NULL);
 	if (lf == NULL) {
