@@ -26,6 +26,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,10 @@
 #include "log.h"
 #include "sys.h"
 #include "tree.h"
+
+#ifndef ARCH_NICE
+#define ARCH_NICE 19
+#endif
 
 /* How a helper's work ended. */
 enum arch_step {
@@ -433,7 +438,10 @@ static void start_helper(struct dock_logfile *lf)
 		pid = dock_child_fork(keep, 3, &pidfd);
 	}
 	if (pid == 0) {
-		struct arch_report r = compress_job(lf->dirfd, j->fd, dock_logkeep_name(lf, tmp),
+		struct arch_report r;
+
+		(void)setpriority(PRIO_PROCESS, 0, ARCH_NICE);
+		r = compress_job(lf->dirfd, j->fd, dock_logkeep_name(lf, tmp),
 						    dock_logkeep_name(lf, gz),
 						    src ? dock_logkeep_name(lf, src) : NULL, ARCHIVE_MODE(lf));
 
