@@ -36,9 +36,11 @@
 #include "sys.h"
 #include "tree.h"
 
-#ifndef ARCH_NICE
+/* The compressor's nice value while the command runs: the command's
+ * writes and dock's loop preempt it at once, so a rotation adds no stall
+ * to a writer that keeps the CPUs busy (docs/benchmarks.md); it works in
+ * the time they leave. At exit it is raised back to 0. */
 #define ARCH_NICE 19
-#endif
 
 /* How a helper's work ended. */
 enum arch_step {
@@ -440,7 +442,7 @@ static void start_helper(struct dock_logfile *lf)
 	if (pid == 0) {
 		struct arch_report r;
 
-		(void)setpriority(PRIO_PROCESS, 0, ARCH_NICE);
+		(void)setpriority(PRIO_PROCESS, 0, lf->finishing ? 0 : ARCH_NICE);
 		r = compress_job(lf->dirfd, j->fd, dock_logkeep_name(lf, tmp),
 						    dock_logkeep_name(lf, gz),
 						    src ? dock_logkeep_name(lf, src) : NULL, ARCHIVE_MODE(lf));
@@ -534,6 +536,16 @@ void dock_logarch_step(struct dock_logfile *lf, int64_t now)
 	}
 	if (!lf->helper && now >= lf->parked_until)
 		start_helper(lf);
+}
+
+void dock_logarch_finish(struct dock_logfile *lf)
+{
+	/* The command is gone: the compressor no longer yields to it, and
+	 * gets the CPU the drain's budget assumes. Raising a priority needs
+	 * CAP_SYS_NICE; without it, it stays as it was. The pipe still open
+	 * says the pid is still the helper's. */
+	if (lf->helper && !lf->helper_killed)
+		(void)setpriority(PRIO_PROCESS, lf->helper, 0);
 }
 
 void dock_logarch_close(struct dock_logfile *lf)

@@ -734,6 +734,7 @@ void dock_logfile_finish(struct dock_logfile *lf)
 	lf->finishing = true;
 	lf->due = false;
 	lf->drain_deadline = dock_now_ms() + DRAIN_MS;
+	dock_logarch_finish(lf);
 	archive_orphaned_live(lf);
 	dock_logfile_schedule(lf);
 }

@@ -175,6 +175,8 @@ void dock_logarch_step(struct dock_logfile *lf, int64_t now);
 /* When dock_logarch_step wants to run next (-1: never; a running
  * compressor wakes the loop through its pipe). */
 int64_t dock_logarch_next(const struct dock_logfile *lf, int64_t now);
+/* At exit: the running compressor gets back a normal priority. */
+void dock_logarch_finish(struct dock_logfile *lf);
 /* Gives up every job: the queued ones are kept uncompressed, a running
  * compressor is killed and its content left for the next start. */
 void dock_logarch_close(struct dock_logfile *lf);
