@@ -37,10 +37,12 @@
 #include "tree.h"
 
 /* The compressor's nice value while the command runs: the command's
- * writes and dock's loop preempt it at once, so a rotation adds no stall
- * to a writer that keeps the CPUs busy (docs/benchmarks.md); it works in
- * the time they leave. At exit it is raised back to 0. */
-#define ARCH_NICE 19
+ * writes and dock's loop preempt it, so a rotation adds no stall to a
+ * writer that keeps the CPUs busy (docs/benchmarks.md), and it still gets
+ * about a tenth of a CPU against a nice-0 process that never sleeps (at
+ * 19 it got too little to keep up on a busy machine: the queue then
+ * overflows into uncompressed archives). At exit it gets 0 back. */
+#define ARCH_NICE 10
 
 /* How a helper's work ended. */
 enum arch_step {
