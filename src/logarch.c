@@ -40,8 +40,8 @@
  * writes and dock's loop preempt it, so a rotation adds no stall to a
  * writer that keeps the CPUs busy (docs/benchmarks.md), and it still gets
  * about a tenth of a CPU against a nice-0 process that never sleeps (at
- * 19 it got too little to keep up on a busy machine: the queue then
- * overflows into uncompressed archives). At exit it gets 0 back. */
+ * 19, 1.5 %: too little for a busy logger's archives, and the queue
+ * would overflow into uncompressed ones). At exit it gets 0 back. */
 #define ARCH_NICE 10
 
 /* How a helper's work ended. */
