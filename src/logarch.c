@@ -108,13 +108,22 @@ void dock_logarch_forget(struct dock_logfile *lf, const struct dock_archive_key 
 /* Pending content is newer than every archive, so when more is pending
  * than --log-keep allows, the oldest pending would be deleted as soon as it
  * became an archive: drop it now, and spare the compression. */
+static void kill_helper(struct dock_logfile *lf);
+
 void dock_logarch_drop_doomed(struct dock_logfile *lf)
 {
-	/* The job a helper is compressing is as good as an archive, and
-	 * retention will see it as one, and delete it first as the oldest.
-	 * So it does not count here: only the pending jobs beyond --log-keep
-	 * go, or a newer rotation would be lost for an older. */
 	unsigned first = lf->helper ? 1 : 0;
+
+	/* The job a helper is compressing is the oldest: when more jobs
+	 * than --log-keep wait, it goes first, or the kept history would
+	 * have a hole (it kept, a newer one dropped). Its helper is killed
+	 * and its names removed once the helper is gone (on_report). */
+	if (lf->helper && !lf->helper_doomed && !lf->helper_killed && lf->njobs > lf->keep) {
+		dock_debug("%s: dropping the rotation being compressed: beyond --log-keep", lf->path);
+		kill_helper(lf);
+		lf->helper_killed = false;	/* not the exit's kill */
+		lf->helper_doomed = true;
+	}
 
 	while (lf->njobs - first > lf->keep && first < lf->njobs) {
 		struct dock_archive_key key = lf->jobs[first].key;
@@ -269,6 +278,7 @@ static void stop_helper(struct dock_logfile *lf)
 	dock_tree_spare(lf->helper, false);
 	lf->helper = 0;
 	lf->helper_killed = false;
+	lf->helper_doomed = false;
 }
 
 /* SIGKILL through the pidfd, which names the helper even if it was reaped
@@ -377,11 +387,25 @@ static void judge(struct dock_logfile *lf, const struct arch_report *r)
 	}
 }
 
+/* The first job was dropped beyond --log-keep while its helper ran; the
+ * helper is gone now, so its names can go. */
+static void forget_running(struct dock_logfile *lf)
+{
+	struct job *j = &lf->jobs[0];
+
+	dock_logkeep_unlink(lf, &j->key, DOCK_ARCHIVE_TMP);
+	if (j->src == SRC_RAW)
+		dock_logkeep_unlink(lf, &j->key, DOCK_ARCHIVE_RAW);
+	else if (j->src == SRC_PLAIN)
+		dock_logkeep_unlink(lf, &j->key, DOCK_ARCHIVE_PLAIN);
+	drop_job(lf, 0);
+}
+
 static void on_report(struct dock_watcher *w, uint32_t events)
 {
 	struct dock_logfile *lf = w->data;
 	struct arch_report r;
-	bool killed = lf->helper_killed;
+	bool killed = lf->helper_killed, doomed = lf->helper_doomed;
 	ssize_t n;
 
 	(void)events;
@@ -389,7 +413,11 @@ static void on_report(struct dock_watcher *w, uint32_t events)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	stop_helper(lf);
-	if (n == (ssize_t)sizeof(r))
+	if (n == (ssize_t)sizeof(r) && r.step == ARCH_OK)
+		archived(lf, &r);	/* finished before the kill: retention decides */
+	else if (doomed)
+		forget_running(lf);
+	else if (n == (ssize_t)sizeof(r))
 		judge(lf, &r);
 	else if (killed)
 		abandon_job(lf, 0, "compression cut short at exit");

@@ -111,6 +111,7 @@ struct dock_logfile {
 	int helper_pidfd;		/* -1 where the kernel has no pidfd */
 	struct dock_watcher helper_w;	/* its report pipe */
 	bool helper_killed;		/* dock sent it SIGKILL at exit */
+	bool helper_doomed;		/* killed: its job is beyond --log-keep */
 	int64_t kill_grace_until;
 	int64_t parked_until;		/* compression cannot go on before */
 	bool compress_failing;
