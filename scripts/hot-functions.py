@@ -15,6 +15,7 @@ section to name in src/hot.ld. Exit status 1 when there is any. Needs root
 """
 
 import bisect
+import glob
 import os
 import re
 import signal
@@ -36,8 +37,8 @@ CHILD = ["child", "place_fds", "cloexec_from_3", "dock_signals_restore_for_exec"
 def link():
     os.makedirs(OUT, exist_ok=True)
     subprocess.run(["make", "-s", "--no-print-directory", "build/dock"], cwd=ROOT, check=True)
-    objs = sorted(os.path.join(ROOT, "build", "obj", f) for f in os.listdir(os.path.join(ROOT, "build", "obj"))
-                  if f.endswith(".o"))
+    objs = sorted(glob.glob(os.path.join(ROOT, "build", "obj", "*.o")) +
+                  glob.glob(os.path.join(ROOT, "build", "obj", "lib", "*.o")))
     libdir = "/usr/lib/" + subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
     subprocess.run(["musl-gcc", "-static", "-Wl,--gc-sections", "-Wl,-T," + os.path.join(ROOT, "src", "hot.ld"),
                     "-Wl,-Map," + DOCK + ".map"] + objs + [libdir + "/libbearssl.a", libdir + "/libz.a", "-o", DOCK],
