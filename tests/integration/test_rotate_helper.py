@@ -79,7 +79,11 @@ def troubles(lines):
 
 def fd_targets(pid):
     out = {}
-    for fd in os.listdir(f"/proc/{pid}/fd"):
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except FileNotFoundError:
+        return out  # gone
+    for fd in fds:
         try:
             out[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
         except FileNotFoundError:
@@ -150,6 +154,10 @@ def test_no_fd_leaks_into_the_command_or_the_compressor(run, tmp_path):
     log, stop = tmp_path / "app.log", tmp_path / "stop"
     d = run("plain", ["-d", "--io", str(log), "--log-max-size", "30M"] + writer(40, stop))
     raw, helper = wait_compressing(d)
+    # Inspected once it has set itself up (closed what it inherited) and
+    # is writing the archive; stopped so that it stays there.
+    wait_for(lambda: any(t.endswith(".gz.tmp") for t in fd_targets(helper).values()),
+             what="the compressor writing its archive", step=0.001)
     os.kill(helper, signal.SIGSTOP)
     try:
         children = [c.pid for c in psutil.Process(d.dock_pid).children()]
