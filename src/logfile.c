@@ -160,7 +160,8 @@ static int put_back(struct dock_logfile *lf, const char *raw)
 {
 	struct stat st;
 
-	if (syscall(SYS_renameat2, lf->dirfd, dock_logkeep_name(lf, raw), lf->dirfd, lf->base, RENAME_NOREPLACE) == 0)
+	if (syscall(SYS_renameat2, lf->dirfd, dock_logkeep_name(lf, raw), lf->dirfd, lf->base,
+		    RENAME_NOREPLACE) == 0)
 		return 0;
 	/* A file system without RENAME_NOREPLACE: a plain rename, only while
 	 * the name is free (what could take it in between loses its name). */
@@ -305,7 +306,8 @@ static void rotate(struct dock_logfile *lf)
 		close(old);
 		/* Not a warning: nothing is lost, and it is compressed once
 		 * the queue drains (or at the next start). */
-		if (plain == NULL || renameat(lf->dirfd, dock_logkeep_name(lf, dest), lf->dirfd, dock_logkeep_name(lf, plain)) < 0)
+		if (plain == NULL || renameat(lf->dirfd, dock_logkeep_name(lf, dest), lf->dirfd,
+					      dock_logkeep_name(lf, plain)) < 0)
 			dock_debug("%s: cannot rename %s: %s", lf->path, dest, strerror(errno));
 		else if (!lf->overflow_warned)
 			dock_debug("%s: compression falls behind; %s waits uncompressed", lf->path, plain);

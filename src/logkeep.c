@@ -229,7 +229,8 @@ static bool remove_name(struct dock_logfile *lf, const struct dock_archive_key *
 	return false;
 }
 
-bool dock_logkeep_unlink(struct dock_logfile *lf, const struct dock_archive_key *key, enum dock_archive_kind kind)
+bool dock_logkeep_unlink(struct dock_logfile *lf, const struct dock_archive_key *key,
+			 enum dock_archive_kind kind)
 {
 	return remove_name(lf, key, kind, false);
 }
