@@ -3,7 +3,7 @@
 ever stall the command's writes, and how fast is dock's gzip?
 
     /usr/bin/python3 bench/rotate_stall.py [--size-mb 500] [--dir DIR]
-        [--tmpfs] [--nice N | --rt] [--stall-only] [--dock PATH]
+        [--tmpfs] [--nice N | --rt] [--stall-only] [--runs N] [--dock PATH]
         [--write] [--json FILE]
 
 Needs build/dock (`make`), gcc and Debian's gzip. Prints Markdown; --write
@@ -17,15 +17,17 @@ rotation rows, since RT throttling pauses a task that keeps a CPU busy for
 1. Stall. A writer (C, built here into build/bench/rotate_writer) writes
    log-like lines in 4 KiB write(2) calls into `dock --io FILE
    --log-max-size SIZE`, timing every call on CLOCK_MONOTONIC. When FILE
-   passes SIZE dock renames it, reopens FILE and gzips the renamed content
-   in slices between events; the writer keeps writing until the archive is
+   passes SIZE dock renames it, reopens FILE, and a helper process gzips
+   the renamed content; the writer keeps writing until the archive is
    complete. Reported: the longest write() overall and while rotating (from
    each raw file's appearance to its removal, as seen by a thread polling
    the directory every 2 ms), writes over 10 ms,
    and the same writer through dock with no rotation as the baseline. Two
    writers: flat out (the pipe is always full, so every write waits for
    dock's next loop turn: the worst case), and paced at 50 MB/s (a heavy
-   but realistic logger).
+   but realistic logger). The flat-out pair runs --runs times (5), and the
+   worst of each is compared with the target: with rotation at most
+   max(without + 2 ms, 1.5 x without).
 2. Throughput. The same SIZE of data gzipped by dock on its own (the writer
    idles from the rotation until the archive is complete: time from the raw
    file's appearance to the archive's), by `gzip -1` and by `gzip -6`, with
@@ -329,6 +331,8 @@ def main():
                     help="run dock and the writer as SCHED_FIFO (root): on a busy shared "
                          "machine this keeps other load out of the stall figures")
     ap.add_argument("--stall-only", action="store_true", help="skip the throughput part")
+    ap.add_argument("--runs", type=int, default=5,
+                    help="flat-out runs with and without rotation; the worst of each counts (default 5)")
     ap.add_argument("--dock", default=DOCK, help="the binary (default build/dock)")
     ap.add_argument("--tmpfs", action="store_true",
                     help="put the logs on a tmpfs mounted here (root): no journal or disk "
@@ -381,13 +385,35 @@ def run(a, stalls):
               "| writes >= 10 ms | writes 2-5 / 5-10 / >= 10 ms |")
         print("|---|---|---|---|---|---|---|")
         for label, rate in [("flat out", 0), ("50 MB/s", 50 * 1000 * 1000)]:
-            s, w = run_case(d, block, size, rate=rate, rotate=True)
-            base, _ = run_case(d, block, size, rate=rate, rotate=False, total=s["bytes"])
-            print(stall_row(f"{label}, no rotation (baseline)", base, None))
-            print(stall_row(f"{label}, rotation of {a.size_mb} MB", s, w), flush=True)
-            stalls[label] = {"baseline_max_ms": base["max_ns"] / 1e6, "rotation_max_ms": s["max_ns"] / 1e6}
-            if not (w.raw_t and w.gz_t):
-                print(f"\n(no archive seen: {s['stderr'].strip()})\n")
+            # The flat-out writer is the figure with a target: a run with
+            # rotation and one without, alternately, a.runs times; the
+            # worst of each counts (rows for each run, the worst in bold).
+            runs = a.runs if rate == 0 else 1
+            worst = {"baseline_max_ms": 0.0, "rotation_max_ms": 0.0, "runs": runs}
+            behind = 0
+            for i in range(runs):
+                s, w = run_case(d, block, size, rate=rate, rotate=True)
+                base, _ = run_case(d, block, size, rate=rate, rotate=False, total=s["bytes"])
+                tag = f" (run {i + 1} of {runs})" if runs > 1 else ""
+                print(stall_row(f"{label}, no rotation (baseline){tag}", base, None))
+                print(stall_row(f"{label}, rotation of {a.size_mb} MB{tag}", s, w), flush=True)
+                worst["baseline_max_ms"] = max(worst["baseline_max_ms"], base["max_ns"] / 1e6)
+                worst["rotation_max_ms"] = max(worst["rotation_max_ms"], s["max_ns"] / 1e6)
+                if not (w.raw_t and w.gz_t):
+                    behind += 1
+            stalls[label] = worst
+            if behind:
+                # Level-1 gzip (~110 MB/s) cannot keep up with a writer at
+                # 1 GB/s: the writer reaches its byte cap first, and what
+                # the exit's 3 s do not compress stays uncompressed.
+                print(f"\n({label}: in {behind} of {runs} runs the writer reached its cap before the "
+                      f"first archive was complete; compression ran beside it all the time)\n")
+        flat = stalls["flat out"]
+        b, r = flat["baseline_max_ms"], flat["rotation_max_ms"]
+        bound = max(b + 2, 1.5 * b)
+        print(f"\nFlat out, worst of {flat['runs']} runs: {r:.2f} ms with rotation, {b:.2f} ms without; "
+              f"target with rotation <= max(without + 2 ms, 1.5 x without) = {bound:.2f} ms: "
+              f"{'met' if r <= bound else 'NOT met'}.")
 
         print(f"\nLoad average at the end: {os.getloadavg()[0]:.1f}.")
         if a.stall_only:
@@ -402,7 +428,7 @@ def run(a, stalls):
         raw = os.path.join(d, "raw")
         with gzip.open(os.path.join(d, w.gz_name)) as g, open(raw, "wb") as o:
             shutil.copyfileobj(g, o, 1 << 20)
-        rows = [("dock (zlib level 1, ~1 ms slices between loop events)", dock_secs, gz_len)]
+        rows = [("dock (zlib level 1, in its helper process)", dock_secs, gz_len)]
         for level in ("-1", "-6"):
             out = os.path.join(d, "out.gz")
             secs = timed(["gzip", "-c", level], raw, out)

@@ -1,6 +1,6 @@
-/* Gzip compression of one file into another in bounded slices, so that the
- * event loop can run a slice between events and never stall the pipes. The
- * only file that includes zlib. */
+/* Gzip compression of one file into another, a bounded slice per call.
+ * The log compressor process (logarch.c) calls it until done. The only
+ * file that includes zlib. */
 #ifndef DOCK_GZIP_H
 #define DOCK_GZIP_H
 
@@ -10,13 +10,13 @@
 
 /* Level 1: on log text it is about four times as fast as level 6 for
  * archives some 15-25% larger (measured, docs/benchmarks.md). Compression
- * shares dock's single thread (and the container's CPU quota) with
- * everything else, and must finish within the exit drain, so speed wins. */
+ * shares the container's CPU quota with the command, and the last archive
+ * must be done within the exit drain, so speed wins. */
 #define DOCK_GZIP_LEVEL 1
 /* memLevel 8 (zlib's default): 128 KiB of hash tables beside the 128 KiB
  * window; 9 measured no better on log text and doubles the tables. */
 #define DOCK_GZIP_MEMLEVEL 8
-/* Input read per slice: about 0.3-1 ms of deflate at level 1. */
+/* Input read per call: about 0.3-1 ms of deflate at level 1. */
 #define DOCK_GZIP_SLICE (64 * 1024)
 
 enum dock_gzip_result {

@@ -59,7 +59,7 @@ static bool prefixes_differ(const struct dock_io_settings *s)
 /* The one place a log file is opened. */
 static struct dock_logfile *open_log(const char *path, char *err, size_t errlen)
 {
-	return dock_logfile_open(path, io.s->logfile_cfg, err, errlen);
+	return dock_logfile_open(path, &io.s->log, err, errlen);
 }
 
 static void set_timestamps(struct dock_pump *p)

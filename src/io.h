@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "logfile.h"
 #include "options.h"
 #include "prefix.h"
 #include "spawn.h"
@@ -25,10 +26,10 @@ struct dock_io_settings {
 	bool tls_insecure;
 	uint64_t connect_timeout_ms;		/* --io-connect-timeout */
 	/* With rotation, the option that asks for it ("--log-rotate" or
-	 * "--log-max-size"), else NULL; logfile_cfg holds the rotation
-	 * settings, which dock_logfile_open reads from it. */
+	 * "--log-max-size"), else NULL; log holds the rotation settings of
+	 * every file --io. */
 	const char *rotation;
-	const struct dock_config *logfile_cfg;
+	struct dock_logfile_settings log;
 };
 
 /* Usage errors only the file system can tell, checked before anything is

@@ -5,18 +5,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
-#include "options.h"
-
 struct dock_logfile;
+
+/* What the log file needs of the configuration. With neither a period nor a
+ * size the file is direct: no rotation. */
+struct dock_logfile_settings {
+	uint64_t period_ms;	/* --log-rotate; 0: no periodic rotation */
+	uint64_t max_size;	/* --log-max-size; 0: no size limit */
+	unsigned keep;		/* --log-keep; 0: the default, 5 */
+};
 
 /* Opens (creating 0666 less the umask, appending) path, a file system path
  * as it is (the --io URL was parsed by options.c). Returns NULL with a
  * message in err when it cannot be opened: an exit-1 error before the
  * command starts. The open never blocks: a FIFO without a reader is such
  * an error. */
-struct dock_logfile *dock_logfile_open(const char *path, const struct dock_config *cfg,
+struct dock_logfile *dock_logfile_open(const char *path, const struct dock_logfile_settings *set,
 				       char *err, size_t errlen);
 
 /* True when nothing needs dock between the command and the file (no
@@ -45,8 +52,9 @@ ssize_t dock_logfile_splice(struct dock_logfile *lf, int pipefd, size_t max);
 
 /* Called once the command's streams are closed: no more rotations, and
  * compression of pending archives may run for at most 3 s more (what is
- * not done by then stays uncompressed as FILE_STAMP, and the next start of
- * dock compresses it). Run the loop while dock_logfile_busy. */
+ * not done by then stays uncompressed as FILE_STAMP, or, if its compressor
+ * had to be killed and did not go at once, under its hidden name; the next
+ * start of dock compresses both). Run the loop while dock_logfile_busy. */
 void dock_logfile_finish(struct dock_logfile *lf);
 
 /* True while pending archives remain (the loop must keep running). */

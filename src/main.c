@@ -137,6 +137,11 @@ static void on_child(void)
 {
 	bool empty = dock_reaper_reap(&dock.reaper) == 1;
 
+	/* dock's own helpers (a log compressor) are waited for by the drain,
+	 * within its bound, not by the tree's shutdown. */
+	if (!empty && dock.reaper.main_done)
+		empty = dock_tree_only_spared();
+
 	if (!dock.reaper.main_done)
 		dock_signals_job_check_command();
 
@@ -323,7 +328,8 @@ static int parse_options(int argc, char **argv)
 		.connect_timeout_ms = dock.cfg.io_connect_timeout_ms,
 		.rotation = dock.cfg.log_rotate_ms ? "--log-rotate"
 			    : dock.cfg.log_max_size ? "--log-max-size" : NULL,
-		.logfile_cfg = &dock.cfg,
+		.log = { .period_ms = dock.cfg.log_rotate_ms, .max_size = dock.cfg.log_max_size,
+			 .keep = dock.cfg.log_keep },
 	};
 	/* What only the file system can tell is still a usage error. */
 	if (dock_io_check_targets(&dock.io) < 0)

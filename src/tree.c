@@ -14,6 +14,46 @@
 #include "procfs.h"
 
 static bool warned_no_proc;
+static pid_t spared[DOCK_TREE_SPARED];
+
+void dock_tree_spare(pid_t pid, bool on)
+{
+	size_t i;
+
+	for (i = 0; i < DOCK_TREE_SPARED; i++)
+		if (spared[i] == (on ? 0 : pid)) {
+			spared[i] = on ? pid : 0;
+			return;
+		}
+}
+
+static bool is_spared(pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < DOCK_TREE_SPARED; i++)
+		if (spared[i] == pid && pid > 0)
+			return true;
+	return false;
+}
+
+bool dock_tree_only_spared(void)
+{
+	struct dock_tree t;
+	pid_t self = dock_tree_self();
+	bool only = true;
+	size_t i;
+
+	for (i = 0; i < DOCK_TREE_SPARED && spared[i] == 0; i++)
+		;
+	if (i == DOCK_TREE_SPARED || dock_tree_read(&t) < 0)
+		return false;
+	for (i = 0; i < t.n && only; i++)
+		if (t.tab[i].ppid == self && !is_spared(t.tab[i].pid))
+			only = false;
+	dock_tree_free(&t);
+	return only;
+}
 
 pid_t dock_tree_self(void)
 {
@@ -118,7 +158,7 @@ static int signal_descendants(int sig)
 	if (dock_tree_read(&t) < 0)
 		return -1;
 	for (i = 0; i < t.n; i++)
-		if (t.inside[i] && kill(t.tab[i].pid, sig) == 0)
+		if (t.inside[i] && !is_spared(t.tab[i].pid) && kill(t.tab[i].pid, sig) == 0)
 			sent++;
 	dock_tree_free(&t);
 	return sent;

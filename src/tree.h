@@ -39,6 +39,19 @@ int dock_tree_signal(int sig, bool pid1, pid_t fallback_pgrp);
  * /proc/PID/fd name them). */
 bool dock_tree_inode_in(uint64_t inode, const uint64_t *set, size_t n);
 
+/* dock's own helper processes (a log compressor) are not the command's
+ * tree: the shutdown neither waits for them nor signals them where it
+ * signals one by one (as PID 1 kill(-1) reaches them too, and they keep
+ * SIGTERM blocked). on: the helper starts; off: dock is done with it. At
+ * most DOCK_TREE_SPARED at once; more are treated as the tree's. */
+#define DOCK_TREE_SPARED 8
+void dock_tree_spare(pid_t pid, bool on);
+
+/* After a reap that left children: true when every child dock has left is
+ * a spared helper, so the tree counts as empty. Reads /proc only while a
+ * helper runs; false when /proc cannot tell. */
+bool dock_tree_only_spared(void);
+
 /* Whether a process of dock's tree has an fd on one of the sockets (inode
  * numbers): 1, with its pid in *holder; 0 when none has (a process whose fds
  * dock may not read holds none as far as dock knows); -1 when /proc cannot

@@ -315,7 +315,7 @@ UNIT_SUITE(test_rotate_logfile)
 {
 	static char expect[1 << 16], got[1 << 16];
 	static char names[16][256];
-	struct dock_config cfg;
+	struct dock_logfile_settings cfg;
 	struct dock_logfile *lf;
 	char path[128], err[256], line[64];
 	size_t elen = 0, glen = 0, n, i;
@@ -331,8 +331,8 @@ UNIT_SUITE(test_rotate_logfile)
 	/* Size rotation at line ends, by write and by splice, every byte once
 	 * and in order across the archives and the live file. */
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.log_keep = 100;
-	cfg.log_max_size = 1000;
+	cfg.keep = 100;
+	cfg.max_size = 1000;
 	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
 	CHECK(lf != NULL);
 	if (lf == NULL) {
@@ -411,7 +411,7 @@ UNIT_SUITE(test_rotate_logfile)
 		snprintf(other, sizeof(other), "%s/app.log2_20200101000000.gz", scratch_dir);
 		fd = open(other, O_WRONLY | O_CREAT, 0600);
 		close(fd);
-		cfg.log_keep = 2;
+		cfg.keep = 2;
 		lf = dock_logfile_open(path, &cfg, err, sizeof(err));
 		CHECK(lf != NULL);
 		if (lf) {
@@ -474,7 +474,7 @@ UNIT_SUITE(test_rotate_logfile)
 UNIT_SUITE(test_rotate_recovery)
 {
 	static char names[16][256];
-	struct dock_config cfg;
+	struct dock_logfile_settings cfg;
 	struct dock_logfile *lf;
 	char path[128], p[512], err[256], got[256];
 	size_t n, glen;
@@ -498,8 +498,8 @@ UNIT_SUITE(test_rotate_recovery)
 	close(fd);
 
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.log_keep = 5;
-	cfg.log_rotate_ms = 3600 * 1000;
+	cfg.keep = 5;
+	cfg.period_ms = 3600 * 1000;
 	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
 	CHECK(lf != NULL);
 	if (lf) {
@@ -528,7 +528,7 @@ UNIT_SUITE(test_rotate_cut_short)
 {
 	static char names[16][256];
 	static char got[8192], expect[8192];
-	struct dock_config cfg;
+	struct dock_logfile_settings cfg;
 	struct dock_logfile *lf;
 	char path[128], err[256], line[64];
 	size_t n, i, glen = 0, elen = 0;
@@ -538,8 +538,8 @@ UNIT_SUITE(test_rotate_cut_short)
 	make_scratch();
 	snprintf(path, sizeof(path), "%s/app.log", scratch_dir);
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.log_keep = 10;
-	cfg.log_max_size = 500;
+	cfg.keep = 10;
+	cfg.max_size = 500;
 	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
 	CHECK(lf != NULL);
 	if (lf == NULL) {
@@ -583,5 +583,59 @@ UNIT_SUITE(test_rotate_cut_short)
 	glen = slurp("app.log", false, got, glen, sizeof(got));
 	CHECK_EQ_INT(glen, elen);
 	CHECK(memcmp(got, expect, elen) == 0);
+	remove_scratch();
+}
+
+/* Rotations pile up faster than they are compressed, with --log-keep 2:
+ * what is kept is the newest history without a hole (the archives' content
+ * and the live file's run on into each other, ending with the last line),
+ * whether the rotation being compressed when the pile grew was dropped or
+ * finished first. */
+UNIT_SUITE(test_rotate_keep_no_hole)
+{
+	static char names[16][256];
+	static char got[1 << 16], expect[1 << 16];
+	struct dock_logfile_settings cfg;
+	struct dock_logfile *lf;
+	char path[128], err[256], line[128];
+	size_t n, i, glen = 0, elen = 0;
+
+	if (dock_loop_init() < 0)
+		return;
+	make_scratch();
+	snprintf(path, sizeof(path), "%s/app.log", scratch_dir);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.keep = 2;
+	cfg.max_size = 1000;
+	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
+	CHECK(lf != NULL);
+	if (lf == NULL) {
+		remove_scratch();
+		return;
+	}
+	for (i = 0; i < 600; i++) {
+		int len = snprintf(line, sizeof(line), "line %04zu of the pile-up test, long enough to rotate\n", i);
+
+		memcpy(expect + elen, line, (size_t)len);
+		elen += (size_t)len;
+		dock_logfile_write(lf, line, (size_t)len);
+		/* A loop turn now and then starts a compressor; between turns
+		 * several rotations pile up behind it. */
+		if (i % 40 == 0 && dock_logfile_busy(lf))
+			dock_loop_run_once();
+	}
+	drain(lf);
+	dock_logfile_close(lf);
+	CHECK_EQ_INT(list_archives("app.log", names, 16, DOCK_ARCHIVE_RAW), 0);
+	CHECK_EQ_INT(list_archives("app.log", names, 16, DOCK_ARCHIVE_TMP), 0);
+	CHECK_EQ_INT(list_archives("app.log", names, 16, DOCK_ARCHIVE_PLAIN), 0);
+	n = list_archives("app.log", names, 16, DOCK_ARCHIVE_GZ);
+	CHECK_EQ_INT(n, 2);
+	for (i = 0; i < n; i++)
+		glen = slurp(names[i], true, got, glen, sizeof(got));
+	glen = slurp("app.log", false, got, glen, sizeof(got));
+	CHECK(glen > 0 && glen <= elen);
+	if (glen > 0 && glen <= elen)
+		CHECK(memcmp(got, expect + elen - glen, glen) == 0);
 	remove_scratch();
 }
