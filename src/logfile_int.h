@@ -165,6 +165,19 @@ bool dock_logkeep_make_room(struct dock_logfile *lf, int err);
 void dock_logkeep_retention(struct dock_logfile *lf);
 void dock_logkeep_recover(struct dock_logfile *lf);
 
+/* logrotate.c: rotation of the live file and the timer. */
+bool dock_logrotate_wanted(struct dock_logfile *lf);
+bool dock_logrotate_at_line_end(struct dock_logfile *lf);
+/* Renames the live file aside and opens the path anew, now. */
+void dock_logrotate_now(struct dock_logfile *lf);
+/* Rotates when one is due and the current line has ended. */
+void dock_logrotate_try(struct dock_logfile *lf);
+/* The timer's callback: rotation, compression and shredding when due. */
+void dock_logrotate_on_timer(struct dock_timer *t);
+/* At exit: live content that the live name no longer shows is queued for
+ * archiving from the fd dock holds. */
+void dock_logrotate_archive_orphaned(struct dock_logfile *lf);
+
 /* logarch.c: the archive jobs. */
 void dock_logarch_enqueue(struct dock_logfile *lf, int fd, const struct dock_archive_key *key,
 			  enum job_source src);
