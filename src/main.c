@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "idle.h"
 #include "io.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -363,6 +364,7 @@ int main(int argc, char **argv)
 	dock_io_started(pid);
 	dock_ready_started(pid);
 	dock_lifecycle_started(pid);
+	dock_idle_release_cold_text();
 
 	while (!d.done) {
 		/* With nothing but signals to wait for (no --io, hook, readiness
