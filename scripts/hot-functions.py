@@ -36,8 +36,9 @@ CHILD = ["child", "place_fds", "cloexec_from_3", "dock_signals_restore_for_exec"
 def link():
     os.makedirs(OUT, exist_ok=True)
     subprocess.run(["make", "-s", "--no-print-directory", "build/dock"], cwd=ROOT, check=True)
-    objs = sorted(os.path.join(ROOT, "build", "obj", f) for f in os.listdir(os.path.join(ROOT, "build", "obj"))
-                  if f.endswith(".o"))
+    # build/obj/ and build/obj/lib/ (the pure modules), as the Makefile links them.
+    objs = sorted(os.path.join(d, f) for d, _, files in os.walk(os.path.join(ROOT, "build", "obj"))
+                  for f in files if f.endswith(".o"))
     libdir = "/usr/lib/" + subprocess.run(["gcc", "-print-multiarch"], capture_output=True, text=True).stdout.strip()
     subprocess.run(["musl-gcc", "-static", "-Wl,--gc-sections", "-Wl,-T," + os.path.join(ROOT, "src", "hot.ld"),
                     "-Wl,-Map," + DOCK + ".map"] + objs + [libdir + "/libbearssl.a", libdir + "/libz.a", "-o", DOCK],
