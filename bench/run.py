@@ -415,7 +415,11 @@ def bench_idle(inits, window):
     finally:
         for name, p in procs.items():
             if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
+                # The init itself: unshare does not pass SIGTERM on.
+                try:
+                    os.kill(pids.get(name, p.pid), signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
         for name, p in procs.items():
             try:
                 p.wait(timeout=10)
