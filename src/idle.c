@@ -3,10 +3,11 @@
  * Why there are any: src/hot.ld gathers the code of a plain run at the
  * start of the text so that the kernel's fault-around (a 64 KiB block per
  * read fault) maps that and little else. But when the binary's page cache
- * holds large folios (a copy written in big chunks, as cp, docker's layer
- * unpacking and most installers write it), Linux 6.18 maps the whole folio
- * around a fault, and the cold text sharing the first folio (128 KiB and
- * more) becomes resident with it, though none of it runs. */
+ * holds large folios (a copy written in big chunks, as cp writes it; how
+ * large depends on the writer and the file system), Linux 6.18 maps the
+ * whole folio around a fault, and the cold text sharing the first folio
+ * (128 KiB for a cp copy on ext4 here) becomes resident with it, though
+ * none of it runs. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -18,8 +19,8 @@
 
 /* dock_hot_text_end is defined by src/hot.ld, at the end of .text.hot;
  * etext, the end of the text, by the linker's default script. Weak: a build
- * linked without src/hot.ld (the unit tests, the sanitizer build) has no
- * hot section to keep, and sees a null address. */
+ * linked without src/hot.ld (the unit tests) has no hot section to keep,
+ * and sees a null address. */
 extern const char dock_hot_text_end[] __attribute__((weak));
 extern const char etext[] __attribute__((weak));
 
