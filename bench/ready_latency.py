@@ -138,6 +138,10 @@ def free_port(rng):
             s.close()
 
 
+# dock's `-d` lines start with the milliseconds since its start ("dock: +12ms ").
+RUNNING = r"^dock: (?:\+\d+ms )?status: running$"
+
+
 def stamped_lines(stream, out, pattern):
     """Stamps the first line matching pattern with its arrival time."""
     rx = re.compile(pattern)
@@ -155,17 +159,17 @@ def one_run(server, rng, delay, tag):
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     seen_out, seen_err = {}, {}
     t_out = threading.Thread(target=stamped_lines, args=(proc.stdout, seen_out, r"^LISTEN (\S+)$"))
-    t_err = threading.Thread(target=stamped_lines, args=(proc.stderr, seen_err, r"^dock: status: running$"))
+    t_err = threading.Thread(target=stamped_lines, args=(proc.stderr, seen_err, RUNNING))
     t_out.start()
     t_err.start()
     proc.wait(timeout=30)
     t_out.join(5)
     t_err.join(5)
     hook_t = server.wait_for(tag, "running")
-    if r"^LISTEN (\S+)$" not in seen_out or r"^dock: status: running$" not in seen_err:
+    if r"^LISTEN (\S+)$" not in seen_out or RUNNING not in seen_err:
         raise RuntimeError(f"run {tag}: no LISTEN or no running line")
     listen = float(seen_out[r"^LISTEN (\S+)$"][1].group(1))
-    debug = seen_err[r"^dock: status: running$"][0] - listen
+    debug = seen_err[RUNNING][0] - listen
     hook = hook_t - listen if hook_t is not None else None
     return debug, hook
 
@@ -233,7 +237,7 @@ def idle_after_running():
     proc = subprocess.Popen([DOCK, "-d", "--bind-port", str(port), "--", PY, "-c", BINDER, str(port), "0", "4"],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for raw in iter(proc.stderr.readline, b""):
-        if raw.startswith(b"dock: status: running"):
+        if re.match(RUNNING, raw.decode(errors="replace").rstrip("\n")):
             break
     time.sleep(0.3)
     p = psutil.Process(proc.pid)

@@ -347,21 +347,52 @@ def vm_status(pid):
     return out
 
 
+def installed_copies(inits):
+    """Each init copied with cp(1) into build/bench/idle/, as an image layer
+    or an installer writes a binary: in large writes, so that on a kernel
+    with large folios in the page cache (Linux 6.18 on ext4 here) the file's
+    cached pages come in large folios, unlike the file the linker wrote.
+    Whether a read fault maps a 64 KiB block or a whole folio then depends
+    on that, and so does the resident code of an idle init."""
+    out = os.path.join(HELPERS_BIN, "idle")
+    os.makedirs(out, exist_ok=True)
+    copies = []
+    for name, binary, pre in inits:
+        dst = os.path.join(out, name)
+        if os.path.exists(dst):
+            os.unlink(dst)  # a new file, so no folio of an old copy is reused
+        subprocess.run(["cp", binary, dst], check=True)
+        copies.append((name, dst, pre))
+    return copies
+
+
 def bench_idle(inits, window):
     log(f"[4-5/6] idle RSS and wake-ups over {window:g} s (all inits in parallel, each running sleep)")
     procs = {}
     errs = {}
     failures = {}
     res = {}
-    for name, binary, pre in inits:
+    copies = installed_copies(inits)
+    runs = [(name, binary, pre, []) for name, binary, pre in copies]
+    # dock twice more: as the linker wrote it (build/dock, small folios), and
+    # its copy as PID 1 of a PID namespace (what a container runs).
+    if any(name == "dock" for name, _, _ in inits):
+        pre = ["--"]
+        runs.append(("dock:linked", DOCK, pre, []))
+        runs.append(("dock:pid1", dict((n, b) for n, b, _ in copies)["dock"], pre,
+                     ["unshare", "--pid", "--fork", "--mount-proc"]))
+    for name, binary, pre, wrap in runs:
         errs[name] = tempfile.TemporaryFile()
-        procs[name] = subprocess.Popen([binary] + pre + ["/bin/sleep", "1000"],
+        procs[name] = subprocess.Popen(wrap + [binary] + pre + ["/bin/sleep", "1000"],
                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errs[name])
+    # The init's pid: under unshare, unshare's child.
+    pids = {}
     try:
         for name, p in procs.items():
             try:
                 wait_for(lambda: "sleep" in names_of(descendants(p.pid)), 10, "sleep child")
-            except TimeoutError:
+                pids[name] = p.pid if not name.endswith(":pid1") else descendants(p.pid)[0].pid
+            except (TimeoutError, IndexError):
                 errs[name].seek(0)
                 why = errs[name].read().decode(errors="replace").strip().splitlines()
                 failures[name] = "never started its sleep child" + (f": {why[-1]}" if why else "")
@@ -370,7 +401,7 @@ def bench_idle(inits, window):
         before = {}
         for name, p in procs.items():
             if name not in failures:
-                before[name] = ctx_switches(p.pid)
+                before[name] = ctx_switches(pids[name])
         time.sleep(window)
         for name, p in procs.items():
             if name in failures:
@@ -378,13 +409,17 @@ def bench_idle(inits, window):
             if p.poll() is not None:
                 failures[name] = f"exited during the idle window (status {p.returncode})"
                 continue
-            after = ctx_switches(p.pid)
-            res[name] = {"wakeups": after - before[name], **vm_status(p.pid),
-                         "threads": len(os.listdir(f"/proc/{p.pid}/task"))}
+            after = ctx_switches(pids[name])
+            res[name] = {"wakeups": after - before[name], **vm_status(pids[name]),
+                         "threads": len(os.listdir(f"/proc/{pids[name]}/task"))}
     finally:
         for name, p in procs.items():
             if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
+                # The init itself: unshare does not pass SIGTERM on.
+                try:
+                    os.kill(pids.get(name, p.pid), signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
         for name, p in procs.items():
             try:
                 p.wait(timeout=10)
@@ -758,9 +793,12 @@ around a Python call; the inits run interleaved, in shuffled order, round after 
    own delay, whose floor is the check itself (1000 `kill(pid, 0)`, about 0.1 ms). The
    kernel's share dominates the first: here the exits alone take about
    {fmt(R['orphans'].get('_exit_us_each'), 0)} µs per process, whatever the init.
-4. **idle RSS**: every init runs `/bin/sleep 1000` as a plain child, all at once; VmRSS from
+4. **idle RSS**: every init, copied with `cp` into `build/bench/idle/` (as an image layer
+   holds it: written in large chunks, so its page cache may hold large folios, which a fault
+   maps whole), runs `/bin/sleep 1000` as a plain child, all at once; VmRSS from
    `/proc/PID/status` {args.idle:g} s after its child runs. A dynamic binary counts its shared
-   libc pages too.
+   libc pages too. dock also runs, at the same time, as the linker wrote it (`build/dock`)
+   and, its copy, as PID 1 of a PID namespace: {idle_extra(R)}.
 5. **idle wake-ups**: voluntary + involuntary context switches of every thread of the init
    (`/proc/PID/task/*/status`) over {args.idle:g} idle seconds, same processes as 4.
 6. **SIGTERM → exit**: `INIT -- /bin/sh -c '{TREE}'`; once both `sleep`s run,
@@ -776,6 +814,15 @@ Spread (p10–p90 and sample count) and memory split:
 
 {chr(10).join(notes)}
 {END}"""
+
+
+def idle_extra(R):
+    idle = R.get("idle") or {}
+
+    def kb(name):
+        v = (idle.get(name) or {}).get("VmRSS")
+        return f"{v} kB" if v is not None else "not measured"
+    return f"{kb('dock:linked')} and {kb('dock:pid1')}"
 
 
 def measuring_args(args):

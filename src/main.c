@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hook.h"
+#include "idle.h"
 #include "io.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -411,6 +412,7 @@ static int start_command(void)
 	dock_io_started(pid);
 	dock_ready_started(pid);
 	dock_lifecycle_started(pid);
+	dock_idle_release_cold_text();
 	return -1;
 }
 

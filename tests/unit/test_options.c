@@ -259,3 +259,28 @@ UNIT_SUITE(test_options)
 	CHECK_EQ_INT(dock_options_usage(buf, 10), n);
 	CHECK_EQ_INT(strlen(buf), 9);
 }
+
+/* The parser clears the configuration without memset (it skips the words
+ * that are zero already, so a fresh static one keeps its pages untouched):
+ * whatever a previous use left, every byte of it, the result is the same as
+ * from a zeroed struct. */
+UNIT_SUITE(test_options_reparse)
+{
+	static struct dock_config fresh;
+	static char *av[] = { "dock", "--io", "tcp://h:1", "--rewrite", "TERM:INT", "x", NULL };
+	static char *ev[] = { "DOCK_WEB_HOOK_HEADER=A: b", NULL };
+
+	/* The same struct each time: the header points into its own store. */
+	memset(&cfg, 0, sizeof(cfg));
+	CHECK_EQ_INT(dock_options_parse(&cfg, 6, av, ev, err, sizeof(err)), DOCK_OPTIONS_RUN);
+	CHECK_EQ_STR(cfg.web_hook_headers[0], "A: b");
+	memcpy(&fresh, &cfg, sizeof(cfg));
+	memset(&cfg, 0xa5, sizeof(cfg));
+	CHECK_EQ_INT(dock_options_parse(&cfg, 6, av, ev, err, sizeof(err)), DOCK_OPTIONS_RUN);
+	CHECK(memcmp(&cfg, &fresh, sizeof(cfg)) == 0);
+	/* A few stray bytes, the very last ones included. */
+	memset((char *)&cfg + sizeof(cfg) - 3, 1, 3);
+	cfg.io[DOCK_MAX_IO - 1].family = 7;
+	CHECK_EQ_INT(dock_options_parse(&cfg, 6, av, ev, err, sizeof(err)), DOCK_OPTIONS_RUN);
+	CHECK(memcmp(&cfg, &fresh, sizeof(cfg)) == 0);
+}
