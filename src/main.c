@@ -382,7 +382,8 @@ static int setup_reporters(void)
 		return -1;
 	if (dock_statusfile_setup(dock.cfg.status_file) < 0)
 		return -1;
-	if (dock_ready_setup(&dock.cfg) < 0)
+	if (dock_ready_setup(&(struct dock_ready_settings){ .notify = dock.cfg.notify,
+		    .bind_port = dock.cfg.bind_port, .strict_port_binding = dock.cfg.strict_port_binding }) < 0)
 		return -1;
 	return 0;
 }

@@ -4,17 +4,17 @@
 #include "ready_port.h"
 #include "tree.h"
 
-int dock_ready_setup(const struct dock_config *cfg)
+int dock_ready_setup(const struct dock_ready_settings *s)
 {
-	if (!cfg->notify && cfg->bind_port == 0)
+	if (!s->notify && s->bind_port == 0)
 		return 0;
 	/* The root of "dock's tree" for both the notify sender check and
 	 * --strict-port-binding, fixed now: dock_tree_self() reads /proc once
 	 * and keeps the answer. */
 	(void)dock_tree_self();
-	if (cfg->notify && dock_ready_notify_setup() < 0)
+	if (s->notify && dock_ready_notify_setup() < 0)
 		return -1;
-	if (cfg->bind_port > 0 && dock_ready_port_setup(cfg->bind_port, cfg->strict_port_binding) < 0)
+	if (s->bind_port > 0 && dock_ready_port_setup(s->bind_port, s->strict_port_binding) < 0)
 		return -1;
 	return 0;
 }

@@ -15,14 +15,18 @@
 #ifndef DOCK_READY_H
 #define DOCK_READY_H
 
+#include <stdbool.h>
 #include <sys/types.h>
-
-#include "options.h"
 
 /* Before the command is spawned: adds the gates, opens the notify socket and
  * sets NOTIFY_SOCKET in dock's environment. Returns 0, or -1 after a message
  * when a readiness condition cannot be set up at all. */
-int dock_ready_setup(const struct dock_config *cfg);
+struct dock_ready_settings {
+	bool notify;			/* --notify */
+	int bind_port;			/* --bind-port; 0: none */
+	bool strict_port_binding;	/* --strict-port-binding */
+};
+int dock_ready_setup(const struct dock_ready_settings *s);
 
 /* Right after the command's exec succeeded: starts probing for the port. */
 void dock_ready_started(pid_t pid);
