@@ -22,6 +22,13 @@ int64_t dock_now_ms(void)
 
 int dock_loop_init(void)
 {
+	/* A second init (the unit tests make one per suite) starts afresh
+	 * instead of leaking the first epoll fd. */
+	if (epfd >= 0)
+		close(epfd);
+	timers = NULL;
+	nwatchers = 0;
+	last_added = NULL;
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	return epfd < 0 ? -1 : 0;
 }

@@ -311,6 +311,30 @@ static void drain(struct dock_logfile *lf)
 		dock_loop_run_once();
 }
 
+/* The loop afresh, an empty scratch directory and app.log in it opened with
+ * keep and max_size; NULL (scratch removed) when it cannot be opened. */
+static struct dock_logfile *open_scratch_log(char *path, size_t plen, struct dock_logfile_settings *cfg,
+					     unsigned keep, uint64_t max_size)
+{
+	struct dock_logfile *lf;
+	char err[256];
+
+	if (dock_loop_init() < 0) {
+		CHECK(!"epoll");
+		return NULL;
+	}
+	make_scratch();
+	snprintf(path, plen, "%s/app.log", scratch_dir);
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->keep = keep;
+	cfg->max_size = max_size;
+	lf = dock_logfile_open(path, cfg, err, sizeof(err));
+	CHECK(lf != NULL);
+	if (lf == NULL)
+		remove_scratch();
+	return lf;
+}
+
 UNIT_SUITE(test_rotate_logfile)
 {
 	static char expect[1 << 16], got[1 << 16];
@@ -533,19 +557,9 @@ UNIT_SUITE(test_rotate_cut_short)
 	char path[128], err[256], line[64];
 	size_t n, i, glen = 0, elen = 0;
 
-	if (dock_loop_init() < 0)
+	lf = open_scratch_log(path, sizeof(path), &cfg, 10, 500);
+	if (lf == NULL)
 		return;
-	make_scratch();
-	snprintf(path, sizeof(path), "%s/app.log", scratch_dir);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.keep = 10;
-	cfg.max_size = 500;
-	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
-	CHECK(lf != NULL);
-	if (lf == NULL) {
-		remove_scratch();
-		return;
-	}
 	for (i = 0; i < 100; i++) {
 		int len = snprintf(line, sizeof(line), "cut short %zu\n", i);
 
@@ -597,22 +611,12 @@ UNIT_SUITE(test_rotate_keep_no_hole)
 	static char got[1 << 16], expect[1 << 16];
 	struct dock_logfile_settings cfg;
 	struct dock_logfile *lf;
-	char path[128], err[256], line[128];
+	char path[128], line[128];
 	size_t n, i, glen = 0, elen = 0;
 
-	if (dock_loop_init() < 0)
+	lf = open_scratch_log(path, sizeof(path), &cfg, 2, 1000);
+	if (lf == NULL)
 		return;
-	make_scratch();
-	snprintf(path, sizeof(path), "%s/app.log", scratch_dir);
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.keep = 2;
-	cfg.max_size = 1000;
-	lf = dock_logfile_open(path, &cfg, err, sizeof(err));
-	CHECK(lf != NULL);
-	if (lf == NULL) {
-		remove_scratch();
-		return;
-	}
 	for (i = 0; i < 600; i++) {
 		int len = snprintf(line, sizeof(line), "line %04zu of the pile-up test, long enough to rotate\n", i);
 
