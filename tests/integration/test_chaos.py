@@ -27,7 +27,7 @@ import psutil
 import pytest
 
 from conftest import (BUILD, CONTAINER_HELPERS, DOCK, DOCK_IS_SANITIZED, HARDENING_HELPERS, HELPER_BIN, MARK,
-                      PATH, Lines, _install, dock_rss_kb, kill_marked, marked_processes, parse_signals)
+                      PATH, Lines, _install, dock_rss_kb, kill_marked, marked_processes, parse_signals, slack)
 
 FIGURES = BUILD / "chaos-figures.jsonl"
 # The sanitizer build is several times slower, and its allocator keeps a
@@ -228,7 +228,11 @@ def test_fork_bomb_held_by_pids_cgroup(run, runc_spec, chaos_rootfs):
     limit = 256
     spec = copy.deepcopy(runc_spec)
     spec["linux"].setdefault("resources", {})["pids"] = {"limit": limit}
-    d = run("runc", ["--kill-timeout", "2s", "@forkbomb", "3", "9"], runc_spec=spec, rootfs=chaos_rootfs)
+    # The bomb lives 3 s on an idle machine, longer on a loaded one: USR1
+    # (sent a second after "bomb ready" reaches the test) must land within
+    # its life, and the line itself may reach the test late.
+    life = str(min(12, max(3, round(slack(3)))))
+    d = run("runc", ["--kill-timeout", "2s", "@forkbomb", life, "9"], runc_spec=spec, rootfs=chaos_rootfs)
     expect_out(d, r"^bomb ready", timeout=15 * SLOW)
     time.sleep(1.0)  # the bomb presses on its limit by now (scenario: a slow machine only signals it sooner)
     t0 = time.monotonic()
@@ -257,7 +261,8 @@ def test_fork_bomb_held_by_rlimit_nproc_as_subreaper(run, hardening_helpers, tmp
         os.setgroups([])
         os.setgid(1000)
         os.setuid(1000)
-    d = run("plain", ["--kill-timeout", "2s", "@forkbomb", "3", "9"], preexec_fn=as_user)
+    life = str(min(12, max(3, round(slack(3)))))  # as above
+    d = run("plain", ["--kill-timeout", "2s", "@forkbomb", life, "9"], preexec_fn=as_user)
     expect_out(d, r"^bomb ready", timeout=15 * SLOW)
     time.sleep(1.0)  # as above: USR1 is meant to arrive while the bomb presses on its limit
     t0 = time.monotonic()
