@@ -29,7 +29,6 @@ run. --quick runs every part briefly to try the harness (and writes nothing);
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time

@@ -306,12 +306,12 @@ def main():
         return (f"| {label} | {f['median_ms']:.1f} ms | {f['p90_ms']:.1f} ms | {f['max_ms']:.1f} ms | "
                 f"{target} | {'' if ok is None else verdict(ok)} |")
     lines.append(lat_row(f"listen() → `running` (-d line), bind at start, {args.runs} runs", R["early_debug"]))
-    lines.append(lat_row(f"listen() → `running` PUT received by the hook server, bind at start", R["early_hook"]))
+    lines.append(lat_row("listen() → `running` PUT received by the hook server, bind at start", R["early_hook"]))
     lines.append(lat_row(f"listen() → `running` (-d line), bind after 2 s (+ 0–0.1 s at random), "
                          f"{args.late_runs} runs", late,
                          "median ≤ 5 ms, max ≤ 15 ms",
                          late is not None and late["median_ms"] <= 5 and late["max_ms"] <= 15))
-    lines.append(lat_row(f"listen() → `running` PUT received, bind after 2 s", R["late_hook"]))
+    lines.append(lat_row("listen() → `running` PUT received, bind after 2 s", R["late_hook"]))
     lines += [
         "",
         "| measure | value | target | met |",

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (CONTAINER_DOCK, DOCK, DOCK_IS_SANITIZED, MODES, PATH, ROOTFS, dock_plain,
+from conftest import (CONTAINER_DOCK, DOCK, DOCK_IS_SANITIZED, MODES, PATH, dock_plain,
                       kill_marked, MARK)
 
 SLOW = 3.0 if DOCK_IS_SANITIZED else 1.0

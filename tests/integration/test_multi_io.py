@@ -15,13 +15,11 @@ import os
 import re
 import select
 import signal
-import socket
 import stat
 import subprocess
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import psutil
 import pytest

@@ -14,15 +14,12 @@ machine a fixed hold can end before dock's next probe.
 """
 
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
-import threading
 import time
 import uuid
-from pathlib import Path
 
 import psutil
 import pytest

@@ -47,7 +47,7 @@ def test_orphan_storm_finishes_fast_plain(run):
 @pytest.mark.parametrize("mode", ["plain", "pidns"])
 def test_orphans_reparented_to_dock(run, mode):
     d = run(mode, ["@tree", "-w", "-x", "0"])
-    m = d.out.expect(r"^tree ready pids=(\S+) main=(\d+)")
+    d.out.expect(r"^tree ready pids=(\S+) main=(\d+)")
     dock = psutil.Process(d.dock_pid)
     kids = dock.children()
     # the command plus its two orphans (o1, o2); c1, c2 stay the command's, c3 c2's

@@ -12,7 +12,6 @@ import os
 import re
 import stat
 import subprocess
-import threading
 import time
 from pathlib import Path
 
