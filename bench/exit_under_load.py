@@ -21,7 +21,6 @@ section between <!-- exit:begin --> and <!-- exit:end -->).
 """
 
 import argparse
-import json
 import os
 import re
 import shutil
@@ -209,12 +208,7 @@ def main():
           "13.0 s in every run (the SIGKILL rounds, then the hook's pending statuses for the whole "
           "`--web-hook-timeout`); now the hook holds it `--web-hook-exit-timeout` (2 s) at most, and "
           "a refusing one less: it stops at the last retry that fits.")
-    tee.__exit__(None, None, None)
-    if args.write:
-        report.write_section("exit", tee.text())
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"hooks": out, "bound_s": FORMULA, "seconds": seconds}, f, indent=1)
+    report.finish(tee, "exit", args.write, args.json, {"hooks": out, "bound_s": FORMULA, "seconds": seconds})
     return 0 if all(v["max_s"] <= FORMULA for v in out.values()) else 1
 
 

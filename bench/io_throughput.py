@@ -37,7 +37,6 @@ Prints a Markdown table; --write also puts it into docs/benchmarks.md (the
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import re
@@ -320,14 +319,10 @@ def main():
           "s6-log has no plain-prefix directive; `t` (TAI64N, 26 bytes a line) is its closest, so "
           "it also formats a timestamp per line and writes 24 more bytes a line than dock's 'x '. "
           "CPU seconds include the producer (`yes | head`), the same in every case.")
-    tee.__exit__(None, None, None)
-    if args.write:
-        report.write_section("io", tee.text())
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"best_s": best, "cpu_s": cpu, "mb": mb, "ratios": {n: v for n, v, _ in lines},
-                       "failures": {c.key: c.failures for c in cases if c.failures},
-                       "load": [load0, load1], "seconds": total}, f, indent=1)
+    report.finish(tee, "io", args.write, args.json,
+                  {"best_s": best, "cpu_s": cpu, "mb": mb, "ratios": {n: v for n, v, _ in lines},
+                   "failures": {c.key: c.failures for c in cases if c.failures},
+                   "load": [load0, load1], "seconds": total})
 
 
 if __name__ == "__main__":

@@ -32,7 +32,6 @@ bench` runs it as its part "logpath".
 
 import argparse
 import datetime
-import json
 import os
 import platform
 import re
@@ -262,14 +261,10 @@ def main():
           "start, where `s6-log t` formats a TAI64N label per line and moreutils' `ts` (Perl) calls "
           "strftime per line. With two destinations each renders its own copy (own stamps, own line "
           "state), so the stamped bytes are produced twice.")
-    tee.__exit__(None, None, None)
-    if args.write:
-        report.write_section("logpath", tee.text())
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"best_s": best, "cpu_s": cpu, "mb": mb, "ratios": {n: v for n, v, _ in ratios},
-                       "failures": {c.key: c.failures for c in cases if c.failures},
-                       "load": [load0, load1], "seconds": total}, f, indent=1)
+    report.finish(tee, "logpath", args.write, args.json,
+                  {"best_s": best, "cpu_s": cpu, "mb": mb, "ratios": {n: v for n, v, _ in ratios},
+                   "failures": {c.key: c.failures for c in cases if c.failures},
+                   "load": [load0, load1], "seconds": total})
     return 1 if any(c.failures for c in cases) else 0
 
 

@@ -7,6 +7,7 @@ so the benchmarks can be rerun one at a time (bench/all.py reruns them all).
 """
 
 import datetime
+import json
 import os
 import platform
 import subprocess
@@ -110,6 +111,18 @@ def write_section(name, body):
     with open(DOC + ".tmp", "w") as f:
         f.write(text)
     os.replace(DOC + ".tmp", DOC)
+
+
+def finish(tee, section, write, json_path, data):
+    """Ends a benchmark's Tee; with write, its printed Markdown becomes
+    section NAME of docs/benchmarks.md; with json_path, data is saved there
+    (for bench/all.py's summary)."""
+    tee.__exit__(None, None, None)
+    if write:
+        write_section(section, tee.text())
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(data, f, indent=1)
 
 
 class Tee:

@@ -344,13 +344,10 @@ def main():
     stalls = {}
     try:
         run(a, stalls)
-    finally:
+    except BaseException:
         tee.__exit__(None, None, None)
-    if a.write:
-        report.write_section("rotate", tee.text())
-    if a.json:
-        with open(a.json, "w") as f:
-            json.dump(stalls, f, indent=1)
+        raise
+    report.finish(tee, "rotate", a.write, a.json, stalls)
 
 
 def run(a, stalls):
