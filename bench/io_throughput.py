@@ -220,22 +220,30 @@ def fmt_rss(runs):
     return f"{min(steady)}–{max(steady)} kB ({len(vals)} samples)"
 
 
-def main():
-    global DOCK
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--size", type=parse_size, default=parse_size("2G"))
+def parse_args(doc, size, timeout, keys):
+    """The options every throughput benchmark takes (this one and
+    bench/log_path.py); returns them with args.dock made absolute and
+    checked to exist."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--size", type=parse_size, default=parse_size(size))
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--dir", default="/dev/shm")
-    ap.add_argument("--timeout", type=float, default=90.0, help="seconds before a run counts as stalled")
+    ap.add_argument("--timeout", type=float, default=timeout, help="seconds before a run counts as stalled")
     ap.add_argument("--dock", default=DOCK, help="the dock binary (default build/dock)")
-    ap.add_argument("--only", help="comma-separated case keys (direct,cat,dock,s6,dockp,s6t,sed)")
+    ap.add_argument("--only", help=f"comma-separated case keys ({keys})")
     ap.add_argument("--write", action="store_true", help="write the table into docs/benchmarks.md")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
-    DOCK = os.path.abspath(args.dock)
+    args.dock = os.path.abspath(args.dock)
+    if not os.path.exists(args.dock):
+        sys.exit(f"{args.dock} is missing: run `make` first")
+    return args
 
-    if not os.path.exists(DOCK):
-        sys.exit(f"{DOCK} is missing: run `make` first")
+
+def main():
+    global DOCK
+    args = parse_args(__doc__, "2G", 90.0, "direct,cat,dock,s6,dockp,s6t,sed")
+    DOCK = args.dock
     if not os.path.exists(S6LOG):
         sys.exit("s6-log is missing: apt-get install s6")
     workdir = os.path.join(args.dir, f"dock-io-bench-{os.getpid()}")

@@ -30,7 +30,6 @@ section between <!-- logpath:begin --> and <!-- logpath:end -->). `make
 bench` runs it as its part "logpath".
 """
 
-import argparse
 import datetime
 import os
 import platform
@@ -46,7 +45,7 @@ import report
 
 # Shared with the issue-3 benchmark beside this file: sizes, VmRSS, and the
 # bytes of an output (a file, or s6-log's directory).
-from io_throughput import output_bytes, parse_size, vmrss_kb
+from io_throughput import output_bytes, parse_args, vmrss_kb
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCK = os.path.join(ROOT, "build", "dock")
@@ -181,19 +180,8 @@ def fmt_rss(runs):
 
 def main():
     global DOCK
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--size", type=parse_size, default=parse_size("500M"))
-    ap.add_argument("--rounds", type=int, default=1)
-    ap.add_argument("--dir", default="/dev/shm")
-    ap.add_argument("--timeout", type=float, default=300.0, help="seconds before a run counts as stalled")
-    ap.add_argument("--dock", default=DOCK, help="the dock binary (default build/dock)")
-    ap.add_argument("--only", help="comma-separated case keys (tee,dock2,s6t,ts,dockt,dockt2)")
-    ap.add_argument("--write", action="store_true", help="write the table into docs/benchmarks.md")
-    ap.add_argument("--json", help="write the figures to this file")
-    args = ap.parse_args()
-    DOCK = os.path.abspath(args.dock)
-    if not os.path.exists(DOCK):
-        sys.exit(f"{DOCK} is missing: run `make` first")
+    args = parse_args(__doc__, "500M", 300.0, "tee,dock2,s6t,ts,dockt,dockt2")
+    DOCK = args.dock
     for tool, pkg in (("s6-log", "s6"), ("ts", "moreutils")):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is missing: scripts/deps.sh bench (Debian's {pkg})")
